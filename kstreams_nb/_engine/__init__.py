@@ -1,0 +1,1 @@
+"""The engine: tasks, partition groups, punctuation, record collection (and, with the runtime, threads)."""

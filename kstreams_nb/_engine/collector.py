@@ -1,0 +1,68 @@
+"""The record collector: serializes and partitions what sinks and changelogs send, then hands it to a producer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kstreams_nb.errors import SerializationError
+from kstreams_nb.records import EMPTY_HEADERS, Headers, TaskId
+
+__all__ = ["RecordCollector"]
+
+
+class RecordCollector:
+    """Sends records of one task through a producer (the client's, or the test driver's capture)."""
+
+    __slots__ = ("_partition_counts", "producer", "task_id")
+
+    def __init__(self, producer: Any, task_id: TaskId) -> None:
+        self.producer = producer
+        self.task_id = task_id
+        self._partition_counts: dict[str, int] = {}
+
+    def send(
+        self,
+        topic: str,
+        key: Any,
+        value: Any,
+        headers: Headers,
+        timestamp: int,
+        key_serializer: Any,
+        value_serializer: Any,
+        partitioner: Any = None,
+    ) -> None:
+        """Serialize ``key``/``value`` and produce them (partition from ``partitioner`` or the default)."""
+        try:
+            kb = key_serializer.serialize(topic, key)
+            vb = value_serializer.serialize(topic, value)
+        except Exception as e:
+            raise SerializationError(
+                f"task {self.task_id} failed to serialize a record for topic {topic!r} "
+                f"(key {type(key).__name__}, value {type(value).__name__}): {e}",
+                topic=topic,
+            ) from e
+        partition = None
+        if partitioner is not None:
+            n = self._partition_counts.get(topic)
+            if n is None:
+                n = self._partition_counts[topic] = self.producer.partitions_for(topic)
+            partition = partitioner(topic, key, value, n)
+        self.producer.produce(topic, kb, vb, partition=partition, timestamp=timestamp, headers=headers)
+
+    def send_raw(
+        self,
+        topic: str,
+        partition: int | None,
+        key: bytes | None,
+        value: bytes | None,
+        timestamp: int,
+        headers: Headers = EMPTY_HEADERS,
+    ) -> None:
+        """Produce already-serialized bytes (changelogs, dead letters)."""
+        self.producer.produce(topic, key, value, partition=partition, timestamp=timestamp, headers=headers)
+
+    def flush(self) -> None:
+        """Wait until everything sent is written."""
+        flush = getattr(self.producer, "flush", None)
+        if flush is not None:
+            flush()

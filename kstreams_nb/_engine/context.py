@@ -1,0 +1,193 @@
+"""The processor context of a task (what processors see) and the store context (what stores see)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from kstreams_nb._engine.handlers import CONTINUE, ErrorContext, ErrorHandler
+from kstreams_nb._engine.nodes import Node
+from kstreams_nb._engine.punctuation import PunctuationSchedule
+from kstreams_nb._time import to_millis
+from kstreams_nb.errors import ProcessingError, StreamsStateError, UnknownStateStoreError
+from kstreams_nb.processor import Cancellable, PunctuationType
+from kstreams_nb.records import EMPTY_HEADERS, Headers, Record, RecordMetadata, TaskId
+
+if TYPE_CHECKING:
+    from kstreams_nb._engine.collector import RecordCollector
+    from kstreams_nb._engine.task import StreamTask
+
+__all__ = ["ProcessorContextImpl", "StoreContextImpl"]
+
+_NOT_CONNECTED = (
+    "Processor {node} has no access to StateStore {store} as the store is not connected to the processor. "
+    "If you add stores manually via 'add_state_store()' make sure to connect the added store to the processor "
+    "by providing the processor name to 'add_state_store()' or connect them via "
+    "'connect_processor_and_state_stores()'. DSL users need to provide the store name to 'process()' or "
+    "'process_values()' to connect the store to the corresponding operator."
+)
+
+
+class ProcessorContextImpl:
+    """The ProcessorContext of one task. The task sets the current record position before processing."""
+
+    __slots__ = (
+        "_task",
+        "app_configs",
+        "application_id",
+        "collector",
+        "current_node",
+        "headers",
+        "offset",
+        "partition",
+        "processing_handler",
+        "task_id",
+        "timestamp",
+        "topic",
+    )
+
+    def __init__(
+        self,
+        task: StreamTask,
+        application_id: str,
+        task_id: TaskId,
+        app_configs: Mapping[str, Any],
+        collector: RecordCollector,
+        processing_handler: ErrorHandler,
+    ) -> None:
+        self._task = task
+        self.application_id = application_id
+        self.task_id = task_id
+        self.app_configs = app_configs
+        self.collector = collector
+        self.processing_handler = processing_handler
+        self.current_node: Node | None = None
+        self.topic: str | None = None
+        self.partition = -1
+        self.offset = -1
+        self.timestamp = 0
+        self.headers: Headers = EMPTY_HEADERS
+
+    # ---- what processors see
+    @property
+    def record_metadata(self) -> RecordMetadata | None:
+        """Topic, partition and offset of the input record (None during punctuation)."""
+        if self.topic is None:
+            return None
+        return RecordMetadata(self.topic, self.partition, self.offset)
+
+    @property
+    def current_stream_time_ms(self) -> int:
+        """The task's stream time: the largest record timestamp processed so far."""
+        return self._task.stream_time
+
+    @property
+    def current_system_time_ms(self) -> int:
+        """The task's wall-clock time (a ManualClock under the test driver)."""
+        return self._task.clock.milliseconds()
+
+    def forward(self, record: Record, child_name: str | None = None) -> None:
+        """Send ``record`` to every child, or only to ``child_name``."""
+        node = self.current_node
+        if node is None:
+            raise StreamsStateError("forward() may only be called while processing or punctuating")
+        if child_name is None:
+            children = node.children
+        else:
+            child = node.children_by_name.get(child_name)
+            if child is None:
+                raise StreamsStateError(
+                    f"Unknown downstream node: {child_name} either does not exist or is not connected to this "
+                    f"processor ({node.name})."
+                )
+            children = [child]
+        try:
+            for c in children:
+                self.current_node = c
+                c.process(record)
+        finally:
+            self.current_node = node
+
+    def schedule(
+        self, interval: int | timedelta, punctuation_type: PunctuationType, callback: Callable[[int], None]
+    ) -> Cancellable:
+        """Call ``callback(time)`` every ``interval`` of stream time or wall-clock time."""
+        ms = to_millis(interval, "interval")
+        if ms < 1:
+            raise ValueError("The minimum supported scheduling interval is 1 millisecond.")
+        if not isinstance(punctuation_type, PunctuationType):
+            raise TypeError(f"punctuation_type must be a PunctuationType, got {punctuation_type!r}")
+        if not callable(callback):
+            raise TypeError("callback must be callable as callback(timestamp_ms)")
+        node = self.current_node
+        if node is None:
+            raise StreamsStateError("schedule() may only be called from init, process or a punctuation")
+        return self._task.schedule(node, ms, punctuation_type, callback)
+
+    def get_state_store(self, name: str) -> Any:
+        """The store ``name``, which must be connected to the current processor (global stores always are)."""
+        task = self._task
+        store = task.global_stores.get(name)
+        if store is not None:
+            return store
+        node = self.current_node
+        if node is None or name not in node.stores:
+            if name not in task.stores:
+                raise UnknownStateStoreError(
+                    f"state store {name!r} is not known to task {self.task_id}; known: {sorted(task.stores)}"
+                )
+            raise UnknownStateStoreError(_NOT_CONNECTED.format(node=getattr(node, "name", None), store=name))
+        return task.stores[name]
+
+    def commit(self) -> None:
+        """Ask for a commit as soon as possible."""
+        self._task.commit_requested = True
+
+    # ---- engine side
+    def processing_failed(self, node: Node, record: Record, error: Exception) -> None:
+        """Apply the processing handler to a failure of user code at ``node``."""
+        ectx = ErrorContext(
+            self.topic, self.partition, self.offset, record.headers, node.name, self.task_id, record.timestamp
+        )
+        if self.processing_handler(ectx, error) == CONTINUE:
+            return
+        where = (
+            f"topic={self.topic}, partition={self.partition}, offset={self.offset}"
+            if self.topic is not None
+            else "during punctuation"
+        )
+        raise ProcessingError(
+            f"Exception caught in process. taskId={self.task_id}, processor={node.name}, {where}: {error!r}",
+            task_id=self.task_id,
+            node=node.name,
+            topic=self.topic,
+            partition=self.partition if self.topic is not None else None,
+            offset=self.offset if self.topic is not None else None,
+        ) from error
+
+
+class StoreContextImpl:
+    """The StateStoreContext a task gives its stores: registration and changelog writes."""
+
+    __slots__ = ("_task", "app_configs", "application_id", "key_serde", "task_id", "value_serde")
+
+    def __init__(self, task: StreamTask, key_serde: Any, value_serde: Any) -> None:
+        self._task = task
+        self.application_id = task.application_id
+        self.task_id = task.task_id
+        self.app_configs = task.config
+        self.key_serde = key_serde
+        self.value_serde = value_serde
+
+    def register(
+        self, store: Any, restore_callback: Callable[[list[tuple[bytes, bytes | None]]], None], *, logged: bool
+    ) -> None:
+        """Record that ``store`` exists, how to restore it, and whether it has a changelog."""
+        self._task.register_store(store, restore_callback, logged)
+
+    def log_change(self, store_name: str, key: bytes, value: bytes | None, timestamp: int | None) -> None:
+        """Write one change of ``store_name`` to its changelog topic (the task's partition)."""
+        task = self._task
+        ts = task.ctx.timestamp if timestamp is None else timestamp
+        task.collector.send_raw(task.changelog_topic(store_name), task.task_id.partition, key, value, ts)

@@ -1,0 +1,122 @@
+"""Per-partition record queues and the PartitionGroup that picks the next record of a task.
+
+Kafka's PartitionGroup/RecordQueue: each input partition buffers raw records; the head is deserialized and
+time-stamped lazily; the group always processes the head with the LOWEST timestamp across the task's
+partitions; the task's stream time is the largest timestamp processed so far (-1 while unknown).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterable
+
+from kstreams_nb.records import ConsumerRecord, Record, TopicPartition
+
+__all__ = ["UNKNOWN", "PartitionGroup", "RecordQueue"]
+
+UNKNOWN = -1
+
+#: ``(raw, partition_time) -> Record`` or None when the record is to be skipped (its handler said so)
+Decoder = Callable[[ConsumerRecord, int], "Record | None"]
+
+
+class RecordQueue:
+    """Buffered raw records of one partition with a decoded head."""
+
+    __slots__ = ("_decode", "_fifo", "committable", "head", "head_raw", "partition_time", "source", "tp")
+
+    def __init__(self, tp: TopicPartition, source: object, decode: Decoder) -> None:
+        self.tp = tp
+        self.source = source
+        self._decode = decode
+        self._fifo: deque[ConsumerRecord] = deque()
+        self.head: Record | None = None
+        self.head_raw: ConsumerRecord | None = None
+        self.partition_time = UNKNOWN
+        #: next offset to commit: one past the last record processed or skipped (None: nothing yet)
+        self.committable: int | None = None
+
+    def add(self, raws: Iterable[ConsumerRecord]) -> None:
+        """Append raw records (in offset order)."""
+        self._fifo.extend(raws)
+        if self.head is None:
+            self._update_head()
+
+    def _update_head(self) -> None:
+        fifo = self._fifo
+        while self.head is None and fifo:
+            raw = fifo.popleft()
+            record = self._decode(raw, self.partition_time)
+            if record is None:  # skipped by a handler: handled, so its offset may be committed
+                self.committable = raw.offset + 1
+                continue
+            self.head = record
+            self.head_raw = raw
+
+    def pop(self) -> tuple[Record, ConsumerRecord]:
+        """Remove and return the head (which must exist)."""
+        record, raw = self.head, self.head_raw
+        assert record is not None and raw is not None
+        self.head = self.head_raw = None
+        if record.timestamp > self.partition_time:
+            self.partition_time = record.timestamp
+        if self._fifo:
+            self._update_head()
+        return record, raw
+
+    def size(self) -> int:
+        """Records buffered, head included."""
+        return len(self._fifo) + (1 if self.head is not None else 0)
+
+    def clear(self) -> None:
+        """Drop every buffered record (revocation, dirty close)."""
+        self._fifo.clear()
+        self.head = self.head_raw = None
+
+
+class PartitionGroup:
+    """The record queues of one task; ``next_record`` returns the lowest-timestamp head."""
+
+    __slots__ = ("_order", "queues", "stream_time")
+
+    def __init__(self) -> None:
+        self.queues: dict[TopicPartition, RecordQueue] = {}
+        self._order: list[RecordQueue] = []
+        self.stream_time = UNKNOWN
+
+    def add_queue(self, queue: RecordQueue) -> None:
+        """Register a partition's queue."""
+        self.queues[queue.tp] = queue
+        self._order.append(queue)
+
+    def add_records(self, tp: TopicPartition, raws: Iterable[ConsumerRecord]) -> None:
+        """Buffer raw records for ``tp``."""
+        self.queues[tp].add(raws)
+
+    def next_record(self) -> tuple[RecordQueue, Record, ConsumerRecord] | None:
+        """Pop the head with the lowest timestamp (ties: first partition added); updates stream time."""
+        best: RecordQueue | None = None
+        best_ts = 0
+        for q in self._order:
+            h = q.head
+            if h is not None and (best is None or h.timestamp < best_ts):
+                best, best_ts = q, h.timestamp
+        if best is None:
+            return None
+        record, raw = best.pop()
+        if record.timestamp > self.stream_time:
+            self.stream_time = record.timestamp
+        return best, record, raw
+
+    def num_buffered(self) -> int:
+        """Records buffered across all partitions."""
+        return sum(q.size() for q in self._order)
+
+    def all_partitions_buffered(self) -> bool:
+        """True when every partition has a record ready."""
+        return all(q.head is not None for q in self._order)
+
+    def clear(self) -> None:
+        """Drop every buffered record."""
+        for q in self._order:
+            q.clear()

@@ -1,0 +1,381 @@
+"""StreamTask: one sub-topology × one partition, with its nodes, stores, record queues and punctuations.
+
+Written once for both the TopologyTestDriver and the runtime: whoever drives a task feeds it raw records
+(``add_records``), calls ``process`` / ``maybe_punctuate_*`` and commits what ``prepare_commit`` returns.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+from kstreams_nb._engine.collector import RecordCollector
+from kstreams_nb._engine.context import ProcessorContextImpl, StoreContextImpl
+from kstreams_nb._engine.handlers import CONTINUE, ErrorContext, error_headers, resolve_handler
+from kstreams_nb._engine.nodes import Node, ProcessorNode, SinkNode, SourceNode
+from kstreams_nb._engine.partition_group import UNKNOWN, PartitionGroup, RecordQueue
+from kstreams_nb._engine.punctuation import PunctuationQueue, PunctuationSchedule
+from kstreams_nb._time import Clock
+from kstreams_nb.errors import DeserializationError, ProcessingError, StreamsStateError, TopologyError
+from kstreams_nb.processor import PunctuationType
+from kstreams_nb.records import EMPTY_HEADERS, ConsumerRecord, Record, TaskId, TopicPartition
+from kstreams_nb.serdes import Serdes, serde_by_name
+from kstreams_nb.topology._builder import InternalTopologyBuilder, ProcessorSpec, SinkSpec, SourceSpec
+
+__all__ = ["StreamTask", "TaskState", "default_serde"]
+
+log = logging.getLogger(__name__)
+
+
+class TaskState(enum.Enum):
+    """Kafka's Task.State."""
+
+    CREATED = "CREATED"
+    RESTORING = "RESTORING"
+    RUNNING = "RUNNING"
+    SUSPENDED = "SUSPENDED"
+    CLOSED = "CLOSED"
+
+
+_TRANSITIONS = {
+    TaskState.CREATED: {TaskState.RESTORING, TaskState.CLOSED},
+    TaskState.RESTORING: {TaskState.RUNNING, TaskState.SUSPENDED, TaskState.CLOSED},
+    TaskState.RUNNING: {TaskState.SUSPENDED},
+    TaskState.SUSPENDED: {TaskState.RESTORING, TaskState.CLOSED},
+    TaskState.CLOSED: set(),
+}
+
+
+def default_serde(config: Mapping[str, Any], key: str) -> Any:
+    """The serde configured under ``default.key.serde`` / ``default.value.serde`` (JSON when unset)."""
+    value = config.get(key)
+    if value is None:
+        return Serdes.json()
+    if isinstance(value, str):
+        return serde_by_name(value)
+    return value
+
+
+class StreamTask:
+    """A task: runs the nodes of one sub-topology (or all of them, under the test driver) for one partition."""
+
+    def __init__(
+        self,
+        task_id: TaskId,
+        builder: InternalTopologyBuilder,
+        node_names: Sequence[str],
+        partitions: Iterable[TopicPartition],
+        config: Mapping[str, Any],
+        producer: Any,
+        clock: Clock,
+        *,
+        application_id: str,
+        global_stores: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.task_id = task_id
+        self.application_id = application_id
+        self.config = config
+        self.clock = clock
+        self.state = TaskState.CREATED
+        self.global_stores: Mapping[str, Any] = global_stores or {}
+        self.collector = RecordCollector(producer, task_id)
+        self.ctx = ProcessorContextImpl(
+            self,
+            application_id,
+            task_id,
+            config,
+            self.collector,
+            resolve_handler(config, "processing.exception.handler"),
+        )
+        self._deser_handler = resolve_handler(config, "deserialization.exception.handler")
+        self._dlq_topic: str | None = config.get("errors.dead.letter.queue.topic.name")
+        self.key_serde = default_serde(config, "default.key.serde")
+        self.value_serde = default_serde(config, "default.value.serde")
+        self._builder = builder
+        self.nodes: dict[str, Node] = {}
+        self.stores: dict[str, Any] = {}
+        #: store name -> (store, restore callback, logged)
+        self.registered: dict[str, tuple[Any, Callable[[list[tuple[bytes, bytes | None]]], None], bool]] = {}
+        self.stream_punctuations = PunctuationQueue()
+        self.wall_punctuations = PunctuationQueue()
+        self.partition_group = PartitionGroup()
+        self.commit_requested = False
+        self.commit_needed = False
+        self.processed = 0
+        self._build_nodes(node_names)
+        for tp in partitions:
+            self.add_partition(tp)
+
+    # ------------------------------------------------------------------ construction
+    def _build_nodes(self, node_names: Sequence[str]) -> None:
+        ctx = self.ctx
+        handler = ctx.processing_handler
+        for name in node_names:
+            spec = self._builder.nodes[name]
+            node: Node
+            if isinstance(spec, SourceSpec):
+                node = SourceNode(
+                    name,
+                    ctx,
+                    spec.key_deserializer or self.key_serde,
+                    spec.value_deserializer or self.value_serde,
+                    spec.timestamp_extractor,
+                    spec.offset_reset,
+                )
+            elif isinstance(spec, ProcessorSpec):
+                assert spec.supplier is not None
+                processor = spec.supplier()
+                if not callable(getattr(processor, "process", None)):
+                    raise TopologyError(
+                        f"the supplier of processor {name} returned {processor!r}, which has no process(record)"
+                    )
+                node = ProcessorNode(name, ctx, processor, spec.fixed_key, handler)
+                node.stores = frozenset(spec.stores)
+                for store_name in spec.stores:
+                    if store_name not in self.stores and store_name not in self.global_stores:
+                        store_spec = self._builder.stores.get(store_name)
+                        if store_spec is None:
+                            gspec = self._builder.global_stores[store_name]
+                            store_spec = gspec.store
+                        self.stores[store_name] = store_spec.builder.build()
+            elif isinstance(spec, SinkSpec):
+                node = SinkNode(
+                    name,
+                    ctx,
+                    self.decorate(spec.topic),
+                    spec.extractor,
+                    spec.key_serializer or self.key_serde,
+                    spec.value_serializer or self.value_serde,
+                    spec.partitioner,
+                )
+            else:  # pragma: no cover - the builder makes only these
+                raise TopologyError(f"unknown node kind for {name}")
+            self.nodes[name] = node
+        for name, node in self.nodes.items():
+            for child in self._builder.nodes[name].successors:
+                child_node = self.nodes.get(child)
+                if child_node is not None:
+                    node.add_child(child_node)
+
+    def decorate(self, topic: str | None) -> str | None:
+        """Internal (repartition) topics get the ``<application.id>-`` prefix; others stay as they are."""
+        if topic is not None and topic in self._builder.internal_topics:
+            return f"{self.application_id}-{topic}"
+        return topic
+
+    def undecorate(self, topic: str) -> str:
+        """The topology's name for a topic read by this task (strips the prefix of internal topics)."""
+        prefix = self.application_id + "-"
+        if topic.startswith(prefix) and topic[len(prefix) :] in self._builder.internal_topics:
+            return topic[len(prefix) :]
+        return topic
+
+    def add_partition(self, tp: TopicPartition) -> None:
+        """Start reading ``tp`` (its topic must be read by a source of this task)."""
+        if tp in self.partition_group.queues:
+            return
+        spec = self._builder.source_for_topic(self.undecorate(tp.topic))
+        source = self.nodes.get(spec.name) if spec is not None else None
+        if not isinstance(source, SourceNode):
+            raise TopologyError(f"task {self.task_id} has no source reading topic {tp.topic!r}")
+        self.partition_group.add_queue(RecordQueue(tp, source, self._decoder(source)))
+
+    def _decoder(self, source: SourceNode) -> Callable[[ConsumerRecord, int], Record | None]:
+        kd = source.key_deserializer
+        vd = source.value_deserializer
+        extractor = source.timestamp_extractor
+        extract = getattr(extractor, "extract", extractor)
+        unchecked = Record._unchecked
+
+        def decode(raw: ConsumerRecord, partition_time: int) -> Record | None:
+            try:
+                key = kd.deserialize(raw.topic, raw.key)
+                value = vd.deserialize(raw.topic, raw.value)
+            except Exception as e:
+                return self._deserialization_failed(source, raw, e)
+            ts = raw.timestamp
+            if extract is not None:
+                try:
+                    ts = extract(ConsumerRecord(raw.topic, raw.partition, raw.offset, ts, key, value, raw.headers),
+                                 partition_time)
+                except Exception as e:
+                    return self._deserialization_failed(source, raw, e)
+            if ts < 0:
+                err = ValueError(
+                    f"Input record at topic {raw.topic} partition {raw.partition} offset {raw.offset} has invalid "
+                    f"(negative) timestamp {ts}"
+                )
+                return self._deserialization_failed(source, raw, err)
+            return unchecked(key, value, ts, raw.headers)
+
+        return decode
+
+    def _deserialization_failed(self, source: SourceNode, raw: ConsumerRecord, error: Exception) -> None:
+        ectx = ErrorContext(raw.topic, raw.partition, raw.offset, raw.headers, source.name, self.task_id, raw.timestamp)
+        if self._dlq_topic:
+            self.collector.send_raw(
+                self._dlq_topic, None, raw.key, raw.value, max(raw.timestamp, 0), error_headers(ectx, error, raw.headers)
+            )
+        if self._deser_handler(ectx, error) == CONTINUE:
+            return None
+        raise DeserializationError(
+            f"Deserialization exception handler is set to fail upon a deserialization error. Could not "
+            f"deserialize the record at topic {raw.topic}, partition {raw.partition}, offset {raw.offset} "
+            f"(source {source.name}, task {self.task_id}): {error!r}",
+            topic=raw.topic,
+            partition=raw.partition,
+            offset=raw.offset,
+        ) from error
+
+    # ------------------------------------------------------------------ lifecycle
+    def transition(self, new: TaskState) -> None:
+        """Move to ``new`` or raise StreamsStateError."""
+        if new not in _TRANSITIONS[self.state]:
+            raise StreamsStateError(f"task {self.task_id}: invalid transition from {self.state.name} to {new.name}")
+        self.state = new
+
+    def initialize_stores(self) -> None:
+        """Open every store (they register themselves and their restore callbacks)."""
+        store_ctx = StoreContextImpl(self, self.key_serde, self.value_serde)
+        for store in self.stores.values():
+            store.init(store_ctx, store)
+        self.transition(TaskState.RESTORING)
+
+    def register_store(
+        self, store: Any, restore: Callable[[list[tuple[bytes, bytes | None]]], None], logged: bool
+    ) -> None:
+        """Called by a store from its ``init``."""
+        self.registered[store.name] = (store, restore, logged)
+
+    def changelog_topic(self, store_name: str) -> str:
+        """Kafka's changelog topic name for a store of this application."""
+        return f"{self.application_id}-{store_name}-changelog"
+
+    def logged_stores(self) -> dict[str, str]:
+        """Store name → changelog topic, for the stores that have one."""
+        return {name: self.changelog_topic(name) for name, (_, _, logged) in self.registered.items() if logged}
+
+    def initialize_processors(self) -> None:
+        """Run every processor's ``init`` (in topology order); the task is then RUNNING."""
+        ctx = self.ctx
+        ctx.topic, ctx.partition, ctx.offset = None, -1, -1
+        try:
+            for node in self.nodes.values():
+                ctx.current_node = node
+                node.init()
+        finally:
+            ctx.current_node = None
+        self.transition(TaskState.RUNNING)
+
+    def initialize(self) -> None:
+        """Stores then processors (no restoration: the test driver's way)."""
+        self.initialize_stores()
+        self.initialize_processors()
+
+    def close(self) -> None:
+        """Close processors, then stores."""
+        if self.state is TaskState.CLOSED:
+            return
+        errors: list[BaseException] = []
+        if self.state is TaskState.RUNNING:
+            for node in self.nodes.values():
+                try:
+                    node.close()
+                except Exception as e:  # keep closing the rest; raise the first below
+                    errors.append(e)
+        for store in self.stores.values():
+            try:
+                store.close()
+            except Exception as e:
+                errors.append(e)
+        self.partition_group.clear()
+        self.state = TaskState.CLOSED
+        if errors:
+            raise errors[0]
+
+    # ------------------------------------------------------------------ processing
+    @property
+    def stream_time(self) -> int:
+        """The largest timestamp processed so far (-1 while unknown)."""
+        return self.partition_group.stream_time
+
+    def add_records(self, tp: TopicPartition, raws: Iterable[ConsumerRecord]) -> None:
+        """Buffer raw records read from ``tp``."""
+        self.partition_group.add_records(tp, raws)
+
+    def has_records_queued(self) -> bool:
+        """True when some partition has a record ready."""
+        return any(q.head is not None for q in self.partition_group.queues.values())
+
+    def process(self) -> bool:
+        """Process the next record (lowest timestamp first); False when none is buffered."""
+        nxt = self.partition_group.next_record()
+        if nxt is None:
+            return False
+        queue, record, raw = nxt
+        ctx = self.ctx
+        ctx.topic = raw.topic
+        ctx.partition = raw.partition
+        ctx.offset = raw.offset
+        ctx.timestamp = record.timestamp
+        ctx.headers = record.headers
+        source = queue.source
+        ctx.current_node = source  # type: ignore[assignment]
+        try:
+            source.process(record)  # type: ignore[attr-defined]
+        finally:
+            ctx.current_node = None
+        queue.committable = raw.offset + 1
+        self.commit_needed = True
+        self.processed += 1
+        return True
+
+    def schedule(self, node: Node, interval: int, kind: PunctuationType, callback: Callable[[int], None]) -> Any:
+        """Register a punctuation for ``node`` (see ProcessorContext.schedule)."""
+        if kind is PunctuationType.STREAM_TIME:
+            # aligned to 0: fires as soon as stream time is known
+            return self.stream_punctuations.schedule(PunctuationSchedule(node, 0, interval, callback))
+        start = self.clock.milliseconds() + interval
+        return self.wall_punctuations.schedule(PunctuationSchedule(node, start, interval, callback))
+
+    def _fire(self, sched: PunctuationSchedule, now: int) -> None:
+        ctx = self.ctx
+        ctx.topic, ctx.partition, ctx.offset = None, -1, -1
+        ctx.timestamp = now
+        ctx.headers = EMPTY_HEADERS
+        node: Node = sched.node
+        ctx.current_node = node
+        try:
+            sched.callback(now)
+        except (ProcessingError, DeserializationError, StreamsStateError):
+            raise
+        except Exception as e:
+            ctx.processing_failed(node, Record(None, None, max(now, 0)), e)
+        finally:
+            ctx.current_node = None
+        self.commit_needed = True
+
+    def maybe_punctuate_stream_time(self) -> bool:
+        """Fire the stream-time punctuations that are due; True when any fired."""
+        st = self.partition_group.stream_time
+        if st == UNKNOWN:
+            return False
+        return self.stream_punctuations.may_punctuate(st, self._fire)
+
+    def maybe_punctuate_system_time(self) -> bool:
+        """Fire the wall-clock punctuations that are due; True when any fired."""
+        return self.wall_punctuations.may_punctuate(self.clock.milliseconds(), self._fire)
+
+    def prepare_commit(self) -> dict[TopicPartition, int]:
+        """Flush stores and the producer; return the offsets that may now be committed (next to read)."""
+        for store in self.stores.values():
+            store.flush()
+        self.collector.flush()
+        self.commit_requested = False
+        self.commit_needed = False
+        return {tp: q.committable for tp, q in self.partition_group.queues.items() if q.committable is not None}
+
+    def __repr__(self) -> str:
+        return f"<StreamTask {self.task_id} {self.state.name}>"

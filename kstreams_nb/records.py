@@ -1,0 +1,289 @@
+"""Value objects that flow through a topology: Record, Headers, TopicPartition, TaskId, RecordMetadata, Window,
+Windowed.
+
+Example::
+
+    >>> r = Record("k", 1, 10)
+    >>> r.with_value(2)
+    Record(key='k', value=2, timestamp=10, headers=Headers())
+    >>> str(Windowed("k", Window(0, 2)))
+    '[k@0/2]'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+__all__ = [
+    "ConsumerRecord",
+    "Headers",
+    "Record",
+    "RecordMetadata",
+    "TaskId",
+    "TopicPartition",
+    "Window",
+    "Windowed",
+]
+
+K = TypeVar("K")
+
+
+class Headers:
+    """An immutable, ordered list of ``(key, value)`` record headers; keys are str, values bytes or None.
+
+    Example::
+
+        >>> h = Headers([("a", b"1")]).add("b", b"2")
+        >>> h.last_header("b"), list(h)
+        (b'2', [('a', b'1'), ('b', b'2')])
+    """
+
+    __slots__ = ("_items",)
+
+    def __init__(self, items: Iterable[tuple[str, bytes | None]] | None = None) -> None:
+        self._items: tuple[tuple[str, bytes | None], ...] = tuple(items) if items else ()
+
+    def add(self, key: str, value: bytes | None) -> Headers:
+        """Return new headers with ``(key, value)`` appended."""
+        return Headers((*self._items, (key, value)))
+
+    def remove(self, key: str) -> Headers:
+        """Return new headers without any header named ``key``."""
+        return Headers(kv for kv in self._items if kv[0] != key)
+
+    def last_header(self, key: str) -> bytes | None:
+        """The value of the last header named ``key`` (None when absent)."""
+        for k, v in reversed(self._items):
+            if k == key:
+                return v
+        return None
+
+    def headers(self, key: str) -> list[bytes | None]:
+        """Every value of headers named ``key``, in order."""
+        return [v for k, v in self._items if k == key]
+
+    def to_list(self) -> list[tuple[str, bytes | None]]:
+        """The headers as a list of pairs (what clients take)."""
+        return list(self._items)
+
+    def __iter__(self) -> Iterator[tuple[str, bytes | None]]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __bool__(self) -> bool:
+        return bool(self._items)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Headers):
+            return self._items == other._items
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._items)
+
+    def __repr__(self) -> str:
+        return f"Headers({list(self._items)!r})" if self._items else "Headers()"
+
+
+EMPTY_HEADERS = Headers()
+
+
+def as_headers(headers: Headers | Iterable[tuple[str, bytes | None]] | dict[str, bytes] | None) -> Headers:
+    """Coerce ``None``, a list of pairs or a dict into :class:`Headers`."""
+    if headers is None:
+        return EMPTY_HEADERS
+    if isinstance(headers, Headers):
+        return headers
+    if isinstance(headers, dict):
+        return Headers(headers.items())
+    return Headers(headers)
+
+
+class Record:
+    """An immutable record: ``key``, ``value``, ``timestamp`` (epoch ms, never negative) and ``headers``.
+
+    Example::
+
+        >>> Record("k", "v", 5).with_timestamp(7).timestamp
+        7
+    """
+
+    __slots__ = ("headers", "key", "timestamp", "value")
+
+    key: Any
+    value: Any
+    timestamp: int
+    headers: Headers
+
+    def __init__(self, key: Any, value: Any, timestamp: int, headers: Any = None) -> None:
+        if timestamp < 0:
+            raise ValueError(f"Record timestamp must not be negative, got {timestamp}")
+        object.__setattr__(self, "key", key)
+        object.__setattr__(self, "value", value)
+        object.__setattr__(self, "timestamp", timestamp)
+        object.__setattr__(self, "headers", headers if type(headers) is Headers else as_headers(headers))
+
+    @classmethod
+    def _unchecked(cls, key: Any, value: Any, timestamp: int, headers: Headers) -> Record:
+        r = object.__new__(cls)
+        object.__setattr__(r, "key", key)
+        object.__setattr__(r, "value", value)
+        object.__setattr__(r, "timestamp", timestamp)
+        object.__setattr__(r, "headers", headers)
+        return r
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("Record is immutable; use with_key/with_value/with_timestamp/with_headers")
+
+    def with_key(self, key: Any) -> Record:
+        """A copy with a new key."""
+        return Record._unchecked(key, self.value, self.timestamp, self.headers)
+
+    def with_value(self, value: Any) -> Record:
+        """A copy with a new value."""
+        return Record._unchecked(self.key, value, self.timestamp, self.headers)
+
+    def with_timestamp(self, timestamp: int) -> Record:
+        """A copy with a new timestamp (must not be negative)."""
+        if timestamp < 0:
+            raise ValueError(f"Record timestamp must not be negative, got {timestamp}")
+        return Record._unchecked(self.key, self.value, timestamp, self.headers)
+
+    def with_headers(self, headers: Any) -> Record:
+        """A copy with new headers."""
+        return Record._unchecked(self.key, self.value, self.timestamp, as_headers(headers))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Record):
+            return (self.key, self.value, self.timestamp, self.headers) == (
+                other.key,
+                other.value,
+                other.timestamp,
+                other.headers,
+            )
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash((self.key, self.timestamp))
+
+    def __repr__(self) -> str:
+        return (
+            f"Record(key={self.key!r}, value={self.value!r}, timestamp={self.timestamp}, "
+            f"headers={self.headers!r})"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class TopicPartition:
+    """A topic and a partition index."""
+
+    topic: str
+    partition: int
+
+    def __str__(self) -> str:
+        return f"{self.topic}-{self.partition}"
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class TaskId:
+    """A task: sub-topology id × partition; ``str()`` is Kafka's ``<subtopology>_<partition>``.
+
+    Example::
+
+        >>> str(TaskId(0, 1))
+        '0_1'
+    """
+
+    subtopology: int
+    partition: int
+
+    def __str__(self) -> str:
+        return f"{self.subtopology}_{self.partition}"
+
+    @classmethod
+    def parse(cls, text: str) -> TaskId:
+        """Parse ``"0_1"`` back into a TaskId."""
+        a, _, b = text.partition("_")
+        return cls(int(a), int(b))
+
+
+@dataclass(frozen=True, slots=True)
+class RecordMetadata:
+    """Where the record being processed came from."""
+
+    topic: str
+    partition: int
+    offset: int
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Window:
+    """A time window ``[start, end)`` in epoch ms (session windows are inclusive at both ends)."""
+
+    start: int
+    end: int
+
+    @property
+    def start_time(self) -> int:
+        """Alias of ``start`` (Kafka's ``startTime()`` is an Instant)."""
+        return self.start
+
+    @property
+    def end_time(self) -> int:
+        """Alias of ``end``."""
+        return self.end
+
+    def overlap(self, other: Window) -> bool:
+        """True when the two half-open windows share any instant."""
+        return self.start < other.end and other.start < self.end
+
+
+@dataclass(frozen=True, slots=True)
+class Windowed(Generic[K]):
+    """A key together with its window; ``str()`` is Kafka's ``[key@start/end]``."""
+
+    key: K
+    window: Window
+
+    def __str__(self) -> str:
+        return f"[{self.key}@{self.window.start}/{self.window.end}]"
+
+
+class ConsumerRecord:
+    """A raw record as read from a topic partition: bytes key and value, with its position.
+
+    Example::
+
+        >>> ConsumerRecord("t", 0, 5, 100, b"k", b"v").offset
+        5
+    """
+
+    __slots__ = ("headers", "key", "offset", "partition", "timestamp", "topic", "value")
+
+    def __init__(
+        self,
+        topic: str,
+        partition: int,
+        offset: int,
+        timestamp: int,
+        key: bytes | None,
+        value: bytes | None,
+        headers: Headers | None = None,
+    ) -> None:
+        self.topic = topic
+        self.partition = partition
+        self.offset = offset
+        self.timestamp = timestamp
+        self.key = key
+        self.value = value
+        self.headers = headers if headers is not None else EMPTY_HEADERS
+
+    def __repr__(self) -> str:
+        return (
+            f"ConsumerRecord(topic={self.topic!r}, partition={self.partition}, offset={self.offset}, "
+            f"timestamp={self.timestamp}, key={self.key!r}, value={self.value!r})"
+        )

@@ -1,0 +1,289 @@
+"""TopologyTestDriver: run a topology synchronously, with no broker, one record at a time.
+
+It behaves as Kafka's driver does: every topic has one partition; all sub-topologies run in one task
+(``0_0``); each piped record is processed at once, followed by stream-time punctuation and a commit;
+wall-clock punctuation fires only in :meth:`TopologyTestDriver.advance_wall_clock_time`; records written to
+internal (repartition) topics or to topics the topology reads are fed back in.
+
+Example::
+
+    >>> from kstreams_nb import Topology
+    >>> t = Topology().add_source("src", "in").add_sink("sink", "out", "src")
+    >>> with TopologyTestDriver(t) as driver:
+    ...     driver.create_input_topic("in").pipe_input("k", "v", 5)
+    ...     driver.create_output_topic("out").read_key_value()
+    ('k', 'v')
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict, deque
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
+from kstreams_nb._engine.task import StreamTask, default_serde
+from kstreams_nb._time import ManualClock, to_millis
+from kstreams_nb.config import StreamsConfig
+from kstreams_nb.errors import StreamsStateError, TopologyError, UnknownStateStoreError
+from kstreams_nb.records import EMPTY_HEADERS, ConsumerRecord, Headers, TaskId, TopicPartition
+from kstreams_nb.testing.topics import TestInputTopic, TestOutputTopic
+
+__all__ = ["TopologyTestDriver"]
+
+DEFAULT_APPLICATION_ID = "topology-test-driver"
+
+
+class _CaptureProducer:
+    """Collects what the task produces, in order."""
+
+    def __init__(self) -> None:
+        self.history: list[ConsumerRecord] = []
+
+    def produce(
+        self,
+        topic: str,
+        key: bytes | None,
+        value: bytes | None,
+        *,
+        partition: int | None = None,
+        timestamp: int | None = None,
+        headers: Headers | None = None,
+    ) -> None:
+        self.history.append(ConsumerRecord(topic, partition or 0, -1, timestamp or 0, key, value, headers))
+
+    def partitions_for(self, topic: str) -> int:
+        return 1
+
+    def flush(self, timeout: float | None = None) -> None:
+        return None
+
+
+class TopologyTestDriver:
+    """Drive a topology by hand (Kafka's ``TopologyTestDriver``); use it as a context manager."""
+
+    def __init__(
+        self,
+        topology: Any,
+        config: Mapping[str, Any] | None = None,
+        initial_wall_clock_ms: int | timedelta = 0,
+    ) -> None:
+        builder = getattr(topology, "internal_builder", None)
+        if builder is None:
+            build = getattr(topology, "build", None)
+            if build is None:
+                raise TopologyError(f"expected a Topology (or a StreamsBuilder), got {type(topology).__name__}")
+            builder = build().internal_builder
+        builder.validate()
+        props = dict(config or {})
+        props.setdefault("application.id", DEFAULT_APPLICATION_ID)
+        self.config = config if isinstance(config, StreamsConfig) and config.application_id else StreamsConfig(props)
+        self.application_id: str = self.config["application.id"]
+        self._builder = builder
+        self._clock = ManualClock(to_millis(initial_wall_clock_ms, "initial_wall_clock_ms"))
+        self._producer = _CaptureProducer()
+        self._outputs: dict[str, deque[ConsumerRecord]] = defaultdict(deque)
+        self._produced: dict[str, None] = {}  # an ordered set
+        self._offsets: dict[str, int] = defaultdict(int)
+        self._closed = False
+        self.key_serde = default_serde(self.config, "default.key.serde")
+        self.value_serde = default_serde(self.config, "default.value.serde")
+
+        global_nodes = builder.global_node_names()
+        self._global_topics = {g.topic for g in builder.global_stores.values()}
+        self._global_task: StreamTask | None = None
+        if builder.global_stores:
+            names = [n for n in builder.nodes if n in global_nodes]
+            self._global_task = StreamTask(
+                TaskId(-1, -1),
+                builder,
+                names,
+                [TopicPartition(t, 0) for t in sorted(self._global_topics)],
+                self.config,
+                self._producer,
+                self._clock,
+                application_id=self.application_id,
+            )
+            self._global_task.initialize()
+        main_nodes = [n for n in builder.nodes if n not in global_nodes]
+        self._task: StreamTask | None = None
+        if main_nodes:
+            topics: list[str] = []
+            for sub in builder.subtopologies():
+                if not sub.is_global:
+                    topics.extend(sub.source_topics)
+            self._task = StreamTask(
+                TaskId(0, 0),
+                builder,
+                main_nodes,
+                [],
+                self.config,
+                self._producer,
+                self._clock,
+                application_id=self.application_id,
+                global_stores=self._global_task.stores if self._global_task else None,
+            )
+            for t in topics:
+                self._task.add_partition(TopicPartition(self._task.decorate(t) or t, 0))
+            self._task.initialize()
+        self._capture_outputs()
+
+    # ------------------------------------------------------------------ topics
+    def create_input_topic(
+        self,
+        name: str,
+        key_serde: Any = None,
+        value_serde: Any = None,
+        start_timestamp_ms: int = 0,
+        auto_advance_ms: int | timedelta = 0,
+    ) -> TestInputTopic:
+        """An input topic to pipe records into (JSON serdes unless given or configured)."""
+        return TestInputTopic(
+            self,
+            name,
+            key_serde or self.key_serde,
+            value_serde or self.value_serde,
+            to_millis(start_timestamp_ms, "start_timestamp_ms"),
+            to_millis(auto_advance_ms, "auto_advance_ms"),
+        )
+
+    def create_output_topic(self, name: str, key_serde: Any = None, value_serde: Any = None) -> TestOutputTopic:
+        """An output topic to read what the topology wrote."""
+        return TestOutputTopic(self, name, key_serde or self.key_serde, value_serde or self.value_serde)
+
+    def produced_topic_names(self) -> set[str]:
+        """Every topic the topology has written to so far (internal topics included)."""
+        return set(self._produced)
+
+    # ------------------------------------------------------------------ time
+    def advance_wall_clock_time(self, advance: int | timedelta) -> None:
+        """Move the wall clock forward and fire wall-clock punctuations that are due."""
+        self._check_open()
+        self._clock.advance(to_millis(advance, "advance"))
+        if self._task is not None:
+            self._task.maybe_punctuate_system_time()
+            self._task.prepare_commit()
+        self._complete_all_processable_work()
+
+    @property
+    def wall_clock_ms(self) -> int:
+        """The driver's current wall-clock time."""
+        return self._clock.milliseconds()
+
+    # ------------------------------------------------------------------ stores
+    def get_all_state_stores(self) -> dict[str, Any]:
+        """Every store of the topology by name (global ones included)."""
+        out: dict[str, Any] = {}
+        if self._global_task is not None:
+            out.update(self._global_task.stores)
+        if self._task is not None:
+            out.update(self._task.stores)
+        return out
+
+    def get_state_store(self, name: str) -> Any:
+        """The store ``name`` (raises UnknownStateStoreError when there is none)."""
+        stores = self.get_all_state_stores()
+        try:
+            return stores[name]
+        except KeyError:
+            raise UnknownStateStoreError(f"no state store named {name!r}; stores: {sorted(stores)}") from None
+
+    def get_key_value_store(self, name: str) -> Any:
+        """The key-value store ``name``."""
+        store = self.get_state_store(name)
+        if not (hasattr(store, "put") and hasattr(store, "range")) or hasattr(store, "fetch"):
+            raise UnknownStateStoreError(f"state store {name!r} is not a key-value store ({type(store).__name__})")
+        return store
+
+    get_timestamped_key_value_store = get_key_value_store
+
+    def get_window_store(self, name: str) -> Any:
+        """The window store ``name``."""
+        store = self.get_state_store(name)
+        if not hasattr(store, "fetch"):
+            raise UnknownStateStoreError(f"state store {name!r} is not a window store ({type(store).__name__})")
+        return store
+
+    get_timestamped_window_store = get_window_store
+
+    # ------------------------------------------------------------------ engine side
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StreamsStateError("the TopologyTestDriver is closed")
+
+    def _pipe(self, topic: str, timestamp: int, key: bytes | None, value: bytes | None, headers: Headers) -> None:
+        self._check_open()
+        task = self._task
+        main_tp: TopicPartition | None = None
+        if task is not None and self._builder.source_for_topic(task.undecorate(topic)) is not None:
+            if topic not in self._global_topics:
+                main_tp = TopicPartition(topic, 0)
+                task.add_partition(main_tp)
+        is_global = topic in self._global_topics
+        if main_tp is None and not is_global:
+            readable = sorted(
+                {t for s in self._builder.subtopologies() for t in s.source_topics}
+                | {p.pattern for s in self._builder.subtopologies() for p in s.source_patterns}
+            )
+            raise TopologyError(f"Unknown topic: {topic}; no source of the topology reads it (sources read: {readable})")
+        offset = self._offsets[topic]
+        self._offsets[topic] = offset + 1
+        raw = ConsumerRecord(topic, 0, offset, timestamp, key, value, headers or EMPTY_HEADERS)
+        if main_tp is not None and task is not None:
+            task.add_records(main_tp, (raw,))
+            self._complete_all_processable_work()
+        if is_global and self._global_task is not None:
+            gt = self._global_task
+            gt.add_records(TopicPartition(topic, 0), (raw,))
+            while gt.process():
+                pass
+            gt.prepare_commit()
+
+    def _complete_all_processable_work(self) -> None:
+        self._capture_outputs()
+        task = self._task
+        if task is None:
+            return
+        while task.has_records_queued():
+            task.process()
+            task.maybe_punctuate_stream_time()
+            task.prepare_commit()
+            self._capture_outputs()
+
+    def _capture_outputs(self) -> None:
+        history = self._producer.history
+        if not history:
+            return
+        produced = list(history)
+        history.clear()
+        task = self._task
+        for rec in produced:
+            self._produced.setdefault(rec.topic, None)
+            self._outputs[rec.topic].append(rec)
+            feeds_back = rec.topic in self._global_topics or (
+                task is not None and self._builder.source_for_topic(task.undecorate(rec.topic)) is not None
+            )
+            if feeds_back:
+                self._pipe(rec.topic, rec.timestamp, rec.key, rec.value, rec.headers)
+
+    def _read(self, topic: str) -> deque[ConsumerRecord]:
+        return self._outputs[topic]
+
+    # ------------------------------------------------------------------ lifecycle
+    def close(self) -> None:
+        """Close every processor and store; the driver cannot be used afterwards."""
+        if self._closed:
+            return
+        self._closed = True
+        for task in (self._task, self._global_task):
+            if task is not None:
+                task.close()
+
+    def __enter__(self) -> TopologyTestDriver:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<TopologyTestDriver application.id={self.application_id!r} wall_clock={self.wall_clock_ms}>"

@@ -1,0 +1,88 @@
+"""The public surface: the __all__ snapshot, the error tree, and a light `import kstreams_nb`."""
+
+from __future__ import annotations
+
+import inspect
+import subprocess
+import sys
+
+import kstreams_nb
+from kstreams_nb import errors
+
+EXPECTED_ALL = {
+    "BrokerError",
+    "ConfigError",
+    "DeserializationError",
+    "EmptyTopicError",
+    "FixedKeyProcessor",
+    "FixedKeyRecord",
+    "Headers",
+    "InvalidStateStoreError",
+    "JobError",
+    "KStreamsError",
+    "ProcessingError",
+    "Processor",
+    "ProducerFencedError",
+    "PunctuationType",
+    "Record",
+    "RecordMetadata",
+    "SerializationError",
+    "Serde",
+    "Serdes",
+    "StateStoreError",
+    "Stores",
+    "StreamsConfig",
+    "StreamsStateError",
+    "TaskId",
+    "TestInputTopic",
+    "TestOutputTopic",
+    "TestRecord",
+    "TopicExistsError",
+    "TopicPartition",
+    "Topology",
+    "TopologyError",
+    "TopologyTestDriver",
+    "TransactionError",
+    "UnknownStateStoreError",
+    "UnknownTopicError",
+    "ValueAndTimestamp",
+    "Window",
+    "Windowed",
+}
+
+
+def test_all_is_pinned() -> None:
+    assert set(kstreams_nb.__all__) == EXPECTED_ALL
+    for name in kstreams_nb.__all__:
+        assert getattr(kstreams_nb, name) is not None, name
+
+
+def test_every_public_object_has_a_docstring() -> None:
+    missing = [n for n in kstreams_nb.__all__ if not inspect.getdoc(getattr(kstreams_nb, n))]
+    assert missing == []
+
+
+def test_error_tree() -> None:
+    classes = [getattr(errors, n) for n in errors.__all__]
+    for cls in classes:
+        assert issubclass(cls, errors.KStreamsError), cls
+        assert cls.__name__.endswith("Error"), cls
+    assert issubclass(errors.TopologyError, ValueError)
+    assert issubclass(errors.ConfigError, ValueError)
+    assert issubclass(errors.UnknownStateStoreError, KeyError)
+    assert issubclass(errors.DeserializationError, errors.SerializationError)
+    assert issubclass(errors.ProducerFencedError, errors.TransactionError)
+    assert issubclass(errors.StreamsStateError, RuntimeError)
+    # the docstring draws every class of the tree
+    for cls in classes:
+        assert cls.__name__ in (errors.__doc__ or ""), cls.__name__
+
+
+def test_import_is_light() -> None:
+    code = (
+        "import sys, kstreams_nb\n"
+        "heavy = ['pandas', 'matplotlib', 'ipywidgets', 'networkx', 'confluent_kafka', 'cloudpickle']\n"
+        "print(','.join(m for m in heavy if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
