@@ -1,0 +1,123 @@
+"""StreamsBuilder: the entry point of the Streams DSL."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from kstreams_nb.dsl._graph import (
+    GlobalStoreGraphNode,
+    InternalStreamsBuilder,
+    SourceGraphNode,
+    StateStoreGraphNode,
+)
+from kstreams_nb.dsl.kstream import KStream
+from kstreams_nb.dsl.ktable import KTable, table_source_node
+from kstreams_nb.dsl.options import Consumed, Materialized
+from kstreams_nb.errors import TopologyError
+from kstreams_nb.processor import Processor
+from kstreams_nb.topology import Topology
+
+__all__ = ["StreamsBuilder"]
+
+
+class StreamsBuilder:
+    """Build a topology with the DSL; ``build()`` compiles it to a Processor API Topology.
+
+    Example::
+
+        >>> b = StreamsBuilder()
+        >>> b.stream("in").filter(lambda k, v: v is not None).to("out")
+        >>> print(b.build().describe())  # doctest: +NORMALIZE_WHITESPACE
+        Topologies:
+           Sub-topology: 0
+            Source: KSTREAM-SOURCE-0000000000 (topics: [in])
+              --> KSTREAM-FILTER-0000000001
+            Processor: KSTREAM-FILTER-0000000001 (stores: [])
+              --> KSTREAM-SINK-0000000002
+              <-- KSTREAM-SOURCE-0000000000
+            Sink: KSTREAM-SINK-0000000002 (topic: out)
+              <-- KSTREAM-FILTER-0000000001
+    """
+
+    def __init__(self) -> None:
+        self._internal = InternalStreamsBuilder()
+        self._built: Topology | None = None
+
+    def stream(
+        self,
+        topics: str | Sequence[str] | None = None,
+        consumed: Consumed | None = None,
+        *,
+        pattern: re.Pattern[str] | str | None = None,
+    ) -> KStream:
+        """A stream of the records of ``topics`` (or of every topic matching ``pattern``)."""
+        c = consumed or Consumed()
+        if isinstance(topics, re.Pattern):
+            topics, pattern = None, topics
+        topic_list = [topics] if isinstance(topics, str) else list(topics or [])
+        if not topic_list and pattern is None:
+            raise TopologyError("stream() needs at least one topic or a pattern")
+        compiled = re.compile(pattern) if isinstance(pattern, str) else pattern
+        name = self._internal.name_or_generate(c.name, "KSTREAM-SOURCE-")
+        node = SourceGraphNode(name, topic_list or None, compiled, c)
+        self._internal.add(node)
+        return KStream(self._internal, node, c.key_serde, c.value_serde)
+
+    def table(self, topic: str, consumed: Consumed | None = None, materialized: Materialized | None = None) -> KTable:
+        """The topic read as a table (latest value per key); materialized only if named or needed."""
+        c = consumed or Consumed()
+        m = materialized or Materialized()
+        key_serde = m.key_serde if m.key_serde is not None else c.key_serde
+        value_serde = m.value_serde if m.value_serde is not None else c.value_serde
+        store_name = m.store_name or self._internal.new_store_name(f"{topic}-")
+        source_name = self._internal.name_or_generate(c.name, "KSTREAM-SOURCE-")
+        table_name = f"{c.name}-table-source" if c.name else self._internal.new_processor_name("KTABLE-SOURCE-")
+        source = SourceGraphNode(source_name, [topic], None, Consumed(key_serde, value_serde, c.timestamp_extractor,
+                                                                       c.offset_reset, source_name))
+        self._internal.add(source)
+        node = table_source_node(table_name, [source], store_name, m, key_serde, value_serde,
+                                 queryable=m.store_name)
+        self._internal.add(node)
+        return KTable(self._internal, node, key_serde, value_serde, m.store_name)
+
+    def add_state_store(self, store_builder: Any) -> StreamsBuilder:
+        """Add a store that ``process(..., store_name)`` operators can use."""
+        if not getattr(store_builder, "name", None):
+            raise TopologyError(f"add_state_store: {store_builder!r} is not a store builder (it has no name)")
+        self._internal.add(StateStoreGraphNode(store_builder))
+        return self
+
+    def add_global_store(
+        self,
+        store_builder: Any,
+        topic: str,
+        consumed: Consumed | None,
+        supplier: Callable[[], Processor],
+    ) -> StreamsBuilder:
+        """A global store filled from every partition of ``topic`` by ``supplier``'s processor."""
+        c = consumed or Consumed()
+        source_name = self._internal.name_or_generate(c.name, "KSTREAM-SOURCE-")
+        processor_name = self._internal.new_processor_name("KTABLE-SOURCE-")
+        self._internal.add(
+            GlobalStoreGraphNode(
+                store_builder=store_builder,
+                source_name=source_name,
+                topic=topic,
+                processor_name=processor_name,
+                supplier=supplier,
+                key_deserializer=c.key_serde,
+                value_deserializer=c.value_serde,
+                timestamp_extractor=c.timestamp_extractor,
+            )
+        )
+        return self
+
+    def build(self, props: Mapping[str, Any] | None = None) -> Topology:
+        """Compile the DSL program into a Topology (a new one per call)."""
+        if props and props.get("topology.optimization", "none") not in ("none", None):
+            raise TopologyError("topology.optimization other than 'none' is not supported yet")
+        topology = Topology()
+        self._internal.write_to(topology.internal_builder)
+        return topology

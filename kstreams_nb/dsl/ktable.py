@@ -1,0 +1,195 @@
+"""KTable: a changelog stream read as a table (the latest value per key)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from kstreams_nb.dsl import table as tp
+from kstreams_nb.dsl._graph import GraphNode, InternalStreamsBuilder, ProcessorGraphNode
+from kstreams_nb.dsl.kstream import KStream, _check_callable, _name
+from kstreams_nb.dsl.options import Grouped, Materialized, Named
+from kstreams_nb.topology._builder import InternalTopologyBuilder
+
+if TYPE_CHECKING:
+    from kstreams_nb.dsl.grouped import KGroupedTable
+
+__all__ = ["KTable", "TableProcessorGraphNode", "table_source_node"]
+
+
+class TableProcessorGraphNode(ProcessorGraphNode):
+    """A table operator; its store is added only when the operator ends up materialized."""
+
+    def __init__(
+        self, name: str, parents: Sequence[GraphNode], supplier: Any, store_builder: Any, parent_table: Any = None
+    ) -> None:
+        super().__init__(name, parents, supplier)
+        self.store_builder = store_builder
+        self.parent_table = parent_table
+
+    def write(self, tb: InternalTopologyBuilder) -> None:
+        tb.add_processor(self.name, self.supplier, self.parent_names)
+        if self.store_builder is not None and getattr(self.supplier, "materialized", False):
+            tb.add_state_store(self.store_builder, [self.name])
+        for store in self.store_names:
+            tb.connect_processor_and_store(self.name, store)
+
+
+def table_source_node(
+    name: str,
+    parents: Sequence[GraphNode],
+    store_name: str,
+    materialized: Materialized,
+    key_serde: Any,
+    value_serde: Any,
+    *,
+    queryable: str | None,
+) -> TableProcessorGraphNode:
+    """The processor that turns a stream into a table (KTABLE-SOURCE / KSTREAM-TOTABLE)."""
+    supplier = tp.KTableSourceSupplier(store_name, queryable)
+    builder = tp.materialize_kv(store_name, materialized, key_serde, value_serde)
+    return TableProcessorGraphNode(name, parents, supplier, builder)
+
+
+class KTable:
+    """A table; operations return new KTables (values between table operators are ``Change``s).
+
+    Example::
+
+        >>> from kstreams_nb.dsl import StreamsBuilder
+        >>> b = StreamsBuilder()
+        >>> b.table("users").filter(lambda k, v: v["active"]).to_stream().to("active-users")
+    """
+
+    def __init__(
+        self,
+        builder: InternalStreamsBuilder,
+        node: GraphNode,
+        key_serde: Any = None,
+        value_serde: Any = None,
+        queryable_store_name: str | None = None,
+    ) -> None:
+        self._builder = builder
+        self._node = node
+        self.key_serde = key_serde
+        self.value_serde = value_serde
+        self._queryable = queryable_store_name
+
+    @property
+    def name(self) -> str:
+        """The processor name this table comes out of."""
+        return self._node.name
+
+    def queryable_store_name(self) -> str | None:
+        """The name of the store holding this table, when it is queryable (named)."""
+        return self._queryable
+
+    @property
+    def _supplier(self) -> Any:
+        return getattr(self._node, "supplier", None)
+
+    def enable_sending_old_values(self, force_materialization: bool = True) -> None:
+        """Make this table's updates carry old values (materializing the source if needed)."""
+        supplier = self._supplier
+        if isinstance(supplier, tp.KTableSourceSupplier):
+            if force_materialization:
+                supplier.materialize()
+            supplier.send_old_values = True
+            return
+        if isinstance(supplier, (tp.KTableFilterSupplier, tp.KTableMapValuesSupplier)):
+            parent = getattr(self._node, "parent_table", None)
+            if parent is not None:
+                parent.enable_sending_old_values(force_materialization)
+            supplier.send_old_values = True
+            return
+        if supplier is not None and hasattr(supplier, "send_old_values"):
+            supplier.send_old_values = True
+            enable = getattr(supplier, "enable_sending_old_values", None)
+            if callable(enable):
+                enable()
+
+    def _table_op(
+        self,
+        prefix: str,
+        named: Named | str | None,
+        make_supplier: Callable[[str | None, str | None], Any],
+        materialized: Materialized | None,
+        value_serde: Any,
+    ) -> KTable:
+        store_name = queryable = None
+        builder = None
+        key_serde = self.key_serde
+        if materialized is not None:
+            store_name = materialized.store_name or self._builder.new_store_name(prefix)
+            queryable = store_name
+            key_serde = materialized.key_serde if materialized.key_serde is not None else self.key_serde
+            if materialized.value_serde is not None:
+                value_serde = materialized.value_serde
+            builder = tp.materialize_kv(store_name, materialized, key_serde, value_serde)
+        name = self._builder.name_or_generate(_name(named), prefix)
+        supplier = make_supplier(store_name, queryable)
+        node = TableProcessorGraphNode(name, [self._node], supplier, builder, parent_table=self)
+        self._builder.add(node)
+        return KTable(self._builder, node, key_serde, value_serde, queryable)
+
+    def filter(
+        self, predicate: Callable[[Any, Any], Any], named: Named | str | None = None,
+        materialized: Materialized | None = None,
+    ) -> KTable:
+        """Keep rows where ``predicate(key, value)``; a filtered-out update is forwarded as a delete."""
+        _check_callable(predicate, "filter's predicate", "(key, value) -> bool")
+        return self._table_op(
+            "KTABLE-FILTER-", named, lambda s, q: tp.KTableFilterSupplier(predicate, False, s, q), materialized,
+            self.value_serde,
+        )
+
+    def filter_not(
+        self, predicate: Callable[[Any, Any], Any], named: Named | str | None = None,
+        materialized: Materialized | None = None,
+    ) -> KTable:
+        """Drop rows where ``predicate(key, value)`` (forwarded as deletes)."""
+        _check_callable(predicate, "filter_not's predicate", "(key, value) -> bool")
+        return self._table_op(
+            "KTABLE-FILTER-", named, lambda s, q: tp.KTableFilterSupplier(predicate, True, s, q), materialized,
+            self.value_serde,
+        )
+
+    def map_values(
+        self, mapper: Callable[..., Any], named: Named | str | None = None,
+        materialized: Materialized | None = None, *, with_key: bool = False,
+    ) -> KTable:
+        """New value per key: ``mapper(value)`` (``mapper(key, value)`` with ``with_key=True``)."""
+        from kstreams_nb.dsl.stateless import value_mapper
+
+        _check_callable(mapper, "map_values' mapper", "(value) -> new_value")
+        fn = value_mapper(mapper, with_key)
+        return self._table_op(
+            "KTABLE-MAPVALUES-", named, lambda s, q: tp.KTableMapValuesSupplier(fn, s, q), materialized, None
+        )
+
+    def to_stream(
+        self, mapper: Callable[[Any, Any], Any] | None = None, named: Named | str | None = None
+    ) -> KStream:
+        """The table's changelog as a stream (deletes are None values); ``mapper`` picks a new key."""
+        name = self._builder.name_or_generate(_name(named), "KTABLE-TOSTREAM-")
+        node = ProcessorGraphNode(name, [self._node], tp.ToStream)
+        self._builder.add(node)
+        stream = KStream(self._builder, node, self.key_serde, self.value_serde)
+        return stream.select_key(mapper) if mapper is not None else stream
+
+    def group_by(self, selector: Callable[[Any, Any], tuple[Any, Any]], grouped: Grouped | None = None) -> KGroupedTable:
+        """Re-group rows by ``selector(key, value) -> (new_key, new_value)`` (always repartitions)."""
+        from kstreams_nb.dsl.grouped import KGroupedTable
+
+        _check_callable(selector, "group_by's selector", "(key, value) -> (new_key, new_value)")
+        return KGroupedTable.from_table(self, selector, grouped or Grouped())
+
+    def suppress(self, suppressed: Any) -> KTable:
+        """Hold back updates until a window closes or a time limit passes (see ``Suppressed``)."""
+        from kstreams_nb.dsl.suppress import suppress
+
+        result: KTable = suppress(self, suppressed)
+        return result
+
+    def __repr__(self) -> str:
+        return f"<KTable {self.name}>"

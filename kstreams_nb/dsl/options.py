@@ -1,0 +1,358 @@
+"""DSL options as frozen dataclasses with Kafka's factories, snake_cased.
+
+Example::
+
+    >>> Materialized.as_("counts").with_logging_disabled().store_name
+    'counts'
+    >>> Grouped.with_(key_serde=None).name is None
+    True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from typing import Any
+
+from kstreams_nb._time import to_millis
+
+__all__ = [
+    "Branched",
+    "Consumed",
+    "Grouped",
+    "Joined",
+    "Materialized",
+    "Named",
+    "Printed",
+    "Produced",
+    "Repartitioned",
+    "StreamJoined",
+]
+
+
+@dataclass(frozen=True)
+class Named:
+    """A user-chosen processor name (``Named.as_("my-filter")``)."""
+
+    name: str | None = None
+
+    @staticmethod
+    def as_(name: str) -> Named:
+        """A Named with ``name``."""
+        return Named(name)
+
+
+@dataclass(frozen=True)
+class Consumed:
+    """How a source reads: serdes, timestamp extractor, offset reset, processor name."""
+
+    key_serde: Any = None
+    value_serde: Any = None
+    timestamp_extractor: Any = None
+    offset_reset: str | None = None
+    name: str | None = None
+
+    @staticmethod
+    def with_(key_serde: Any = None, value_serde: Any = None, *, timestamp_extractor: Any = None,
+              offset_reset: str | None = None) -> Consumed:
+        """Consumed with the given serdes (and optional extractor and reset policy)."""
+        return Consumed(key_serde, value_serde, timestamp_extractor, offset_reset)
+
+    @staticmethod
+    def as_(name: str) -> Consumed:
+        """Consumed naming the source processor."""
+        return Consumed(name=name)
+
+    def with_key_serde(self, serde: Any) -> Consumed:
+        """A copy with the key serde."""
+        return replace(self, key_serde=serde)
+
+    def with_value_serde(self, serde: Any) -> Consumed:
+        """A copy with the value serde."""
+        return replace(self, value_serde=serde)
+
+    def with_timestamp_extractor(self, extractor: Any) -> Consumed:
+        """A copy with a timestamp extractor."""
+        return replace(self, timestamp_extractor=extractor)
+
+    def with_offset_reset_policy(self, policy: str) -> Consumed:
+        """A copy with ``"earliest"`` or ``"latest"``."""
+        return replace(self, offset_reset=policy)
+
+    def with_name(self, name: str) -> Consumed:
+        """A copy naming the source processor."""
+        return replace(self, name=name)
+
+
+@dataclass(frozen=True)
+class Produced:
+    """How a sink writes: serdes, partitioner, processor name."""
+
+    key_serde: Any = None
+    value_serde: Any = None
+    partitioner: Any = None
+    name: str | None = None
+
+    @staticmethod
+    def with_(key_serde: Any = None, value_serde: Any = None, partitioner: Any = None) -> Produced:
+        """Produced with the given serdes and partitioner."""
+        return Produced(key_serde, value_serde, partitioner)
+
+    @staticmethod
+    def as_(name: str) -> Produced:
+        """Produced naming the sink processor."""
+        return Produced(name=name)
+
+    def with_key_serde(self, serde: Any) -> Produced:
+        """A copy with the key serde."""
+        return replace(self, key_serde=serde)
+
+    def with_value_serde(self, serde: Any) -> Produced:
+        """A copy with the value serde."""
+        return replace(self, value_serde=serde)
+
+    def with_stream_partitioner(self, partitioner: Any) -> Produced:
+        """A copy with a partitioner ``(topic, key, value, num_partitions) -> partition``."""
+        return replace(self, partitioner=partitioner)
+
+    def with_name(self, name: str) -> Produced:
+        """A copy naming the sink processor."""
+        return replace(self, name=name)
+
+
+@dataclass(frozen=True)
+class Grouped:
+    """Serdes and name of a grouping (the name also names the repartition topic)."""
+
+    key_serde: Any = None
+    value_serde: Any = None
+    name: str | None = None
+
+    @staticmethod
+    def with_(key_serde: Any = None, value_serde: Any = None) -> Grouped:
+        """Grouped with the given serdes."""
+        return Grouped(key_serde, value_serde)
+
+    @staticmethod
+    def as_(name: str) -> Grouped:
+        """Grouped with a name."""
+        return Grouped(name=name)
+
+    def with_key_serde(self, serde: Any) -> Grouped:
+        """A copy with the key serde."""
+        return replace(self, key_serde=serde)
+
+    def with_value_serde(self, serde: Any) -> Grouped:
+        """A copy with the value serde."""
+        return replace(self, value_serde=serde)
+
+    def with_name(self, name: str) -> Grouped:
+        """A copy with a name."""
+        return replace(self, name=name)
+
+
+@dataclass(frozen=True)
+class Repartitioned:
+    """Options of an explicit repartition: name, serdes, partition count, partitioner."""
+
+    name: str | None = None
+    key_serde: Any = None
+    value_serde: Any = None
+    number_of_partitions: int | None = None
+    partitioner: Any = None
+
+    @staticmethod
+    def as_(name: str) -> Repartitioned:
+        """Repartitioned naming the topic and processors."""
+        return Repartitioned(name=name)
+
+    @staticmethod
+    def with_(key_serde: Any = None, value_serde: Any = None) -> Repartitioned:
+        """Repartitioned with serdes."""
+        return Repartitioned(key_serde=key_serde, value_serde=value_serde)
+
+    @staticmethod
+    def with_number_of_partitions(n: int) -> Repartitioned:
+        """Repartitioned into ``n`` partitions."""
+        return Repartitioned(number_of_partitions=n)
+
+    @staticmethod
+    def with_stream_partitioner(partitioner: Any) -> Repartitioned:
+        """Repartitioned with a partitioner."""
+        return Repartitioned(partitioner=partitioner)
+
+    def with_name(self, name: str) -> Repartitioned:
+        """A copy with a name."""
+        return replace(self, name=name)
+
+    def with_key_serde(self, serde: Any) -> Repartitioned:
+        """A copy with the key serde."""
+        return replace(self, key_serde=serde)
+
+    def with_value_serde(self, serde: Any) -> Repartitioned:
+        """A copy with the value serde."""
+        return replace(self, value_serde=serde)
+
+    def with_partitions(self, n: int) -> Repartitioned:
+        """A copy with a partition count."""
+        return replace(self, number_of_partitions=n)
+
+    def __post_init__(self) -> None:
+        if self.number_of_partitions is not None and self.number_of_partitions < 1:
+            raise ValueError(f"number_of_partitions must be at least 1, got {self.number_of_partitions}")
+
+
+@dataclass(frozen=True)
+class Materialized:
+    """How an operator's result is stored: store name, serdes, logging, caching, retention."""
+
+    store_name: str | None = None
+    key_serde: Any = None
+    value_serde: Any = None
+    logging_enabled: bool = True
+    log_config: dict[str, str] = field(default_factory=dict)
+    caching_enabled: bool = True
+    retention: int | None = None
+    supplier: Any = None
+
+    @staticmethod
+    def as_(name_or_supplier: Any) -> Materialized:
+        """Materialize into a store of that name (or from that store supplier)."""
+        if isinstance(name_or_supplier, str):
+            return Materialized(store_name=name_or_supplier)
+        return Materialized(store_name=getattr(name_or_supplier, "name", None), supplier=name_or_supplier)
+
+    @staticmethod
+    def with_(key_serde: Any = None, value_serde: Any = None) -> Materialized:
+        """Materialize with these serdes (the store name is generated)."""
+        return Materialized(key_serde=key_serde, value_serde=value_serde)
+
+    def with_key_serde(self, serde: Any) -> Materialized:
+        """A copy with the key serde."""
+        return replace(self, key_serde=serde)
+
+    def with_value_serde(self, serde: Any) -> Materialized:
+        """A copy with the value serde."""
+        return replace(self, value_serde=serde)
+
+    def with_logging_enabled(self, config: dict[str, str] | None = None) -> Materialized:
+        """A copy writing a changelog (with topic config)."""
+        return replace(self, logging_enabled=True, log_config=dict(config or {}))
+
+    def with_logging_disabled(self) -> Materialized:
+        """A copy without a changelog."""
+        return replace(self, logging_enabled=False, log_config={})
+
+    def with_caching_enabled(self) -> Materialized:
+        """A copy with caching on."""
+        return replace(self, caching_enabled=True)
+
+    def with_caching_disabled(self) -> Materialized:
+        """A copy with caching off."""
+        return replace(self, caching_enabled=False)
+
+    def with_retention(self, retention: int | timedelta) -> Materialized:
+        """A copy with a window-store retention."""
+        ms = to_millis(retention, "retention")
+        if ms < 0:
+            raise ValueError(f"retention must not be negative, got {ms} ms")
+        return replace(self, retention=ms)
+
+
+@dataclass(frozen=True)
+class Branched:
+    """A branch of ``split()``: its name suffix and what to do with the branch stream."""
+
+    name: str | None = None
+    function: Callable[[Any], Any] | None = None
+    consumer: Callable[[Any], None] | None = None
+
+    @staticmethod
+    def as_(name: str) -> Branched:
+        """A branch named ``name`` (the key in the result mapping is prefix + name)."""
+        return Branched(name=name)
+
+    @staticmethod
+    def with_function(fn: Callable[[Any], Any], name: str | None = None) -> Branched:
+        """A branch whose stream is transformed by ``fn``; its result goes in the mapping."""
+        return Branched(name=name, function=fn)
+
+    @staticmethod
+    def with_consumer(fn: Callable[[Any], None], name: str | None = None) -> Branched:
+        """A branch handed to ``fn``; nothing goes in the mapping for it."""
+        return Branched(name=name, consumer=fn)
+
+
+@dataclass(frozen=True)
+class Printed:
+    """Where ``KStream.print`` writes: stdout or a file, with an optional label and mapper."""
+
+    file_path: str | None = None
+    label: str | None = None
+    mapper: Callable[[Any, Any], str] | None = None
+
+    @staticmethod
+    def to_sys_out() -> Printed:
+        """Print to standard output."""
+        return Printed()
+
+    @staticmethod
+    def to_file(path: str) -> Printed:
+        """Append to the file at ``path``."""
+        return Printed(file_path=path)
+
+    def with_label(self, label: str) -> Printed:
+        """A copy with a label (default: the processor name)."""
+        return replace(self, label=label)
+
+    def with_key_value_mapper(self, mapper: Callable[[Any, Any], str]) -> Printed:
+        """A copy printing ``mapper(key, value)`` instead of ``key, value``."""
+        return replace(self, mapper=mapper)
+
+
+@dataclass(frozen=True)
+class Joined:
+    """Serdes, name and grace of a stream-table join."""
+
+    key_serde: Any = None
+    value_serde: Any = None
+    other_value_serde: Any = None
+    name: str | None = None
+    grace_period: int | None = None
+
+    @staticmethod
+    def with_(key_serde: Any = None, value_serde: Any = None, other_value_serde: Any = None) -> Joined:
+        """Joined with serdes."""
+        return Joined(key_serde, value_serde, other_value_serde)
+
+    @staticmethod
+    def as_(name: str) -> Joined:
+        """Joined with a name."""
+        return Joined(name=name)
+
+
+@dataclass(frozen=True)
+class StreamJoined:
+    """Serdes, name and store options of a stream-stream join."""
+
+    key_serde: Any = None
+    value_serde: Any = None
+    other_value_serde: Any = None
+    name: str | None = None
+    store_name: str | None = None
+    logging_enabled: bool = True
+
+    @staticmethod
+    def with_(key_serde: Any = None, value_serde: Any = None, other_value_serde: Any = None) -> StreamJoined:
+        """StreamJoined with serdes."""
+        return StreamJoined(key_serde, value_serde, other_value_serde)
+
+    @staticmethod
+    def as_(store_name: str) -> StreamJoined:
+        """StreamJoined naming the join stores."""
+        return StreamJoined(store_name=store_name)
+
+    def with_name(self, name: str) -> StreamJoined:
+        """A copy naming the join processors."""
+        return replace(self, name=name)

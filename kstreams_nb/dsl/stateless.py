@@ -1,0 +1,185 @@
+"""Built-in stateless processors of the DSL (filter, map, flat_map, peek, print, branch, ...).
+
+Each class is a Processor; the DSL passes a zero-argument supplier (``functools.partial``) to the topology.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any, TextIO
+
+from kstreams_nb.processor import Processor
+from kstreams_nb.records import Record
+
+__all__ = [
+    "Branch",
+    "Filter",
+    "FlatMap",
+    "FlatMapValues",
+    "Foreach",
+    "KeySelect",
+    "Map",
+    "MapValues",
+    "NotNullKeyFilter",
+    "PassThrough",
+    "Peek",
+    "Print",
+    "value_mapper",
+]
+
+
+def value_mapper(fn: Callable[..., Any], with_key: bool) -> Callable[[Any, Any], Any]:
+    """A ValueMapper as ``(key, value) -> new_value`` whether or not it takes the key."""
+    if with_key:
+        return fn
+    return lambda _key, value: fn(value)
+
+
+class Filter(Processor):
+    """Forward records for which ``predicate(key, value)`` is true (false with ``negate``)."""
+
+    def __init__(self, predicate: Callable[[Any, Any], Any], negate: bool = False) -> None:
+        self.predicate = predicate
+        self.negate = negate
+
+    def process(self, record: Record) -> None:
+        if bool(self.predicate(record.key, record.value)) is not self.negate:
+            self.context.forward(record)
+
+
+class NotNullKeyFilter(Processor):
+    """Drops records with a null key (in front of every repartition topic)."""
+
+    def process(self, record: Record) -> None:
+        if record.key is not None:
+            self.context.forward(record)
+
+
+class Map(Processor):
+    """``mapper(key, value) -> (new_key, new_value)``."""
+
+    def __init__(self, mapper: Callable[[Any, Any], Any]) -> None:
+        self.mapper = mapper
+
+    def process(self, record: Record) -> None:
+        pair = self.mapper(record.key, record.value)
+        if not isinstance(pair, tuple) or len(pair) != 2:
+            raise TypeError(f"map's mapper must return a (key, value) tuple, got {pair!r}")
+        self.context.forward(Record._unchecked(pair[0], pair[1], record.timestamp, record.headers))
+
+
+class MapValues(Processor):
+    """``mapper(key, value) -> new_value``; the key stays."""
+
+    def __init__(self, mapper: Callable[[Any, Any], Any]) -> None:
+        self.mapper = mapper
+
+    def process(self, record: Record) -> None:
+        self.context.forward(record.with_value(self.mapper(record.key, record.value)))
+
+
+class KeySelect(Processor):
+    """``selector(key, value) -> new_key``; the value stays."""
+
+    def __init__(self, selector: Callable[[Any, Any], Any]) -> None:
+        self.selector = selector
+
+    def process(self, record: Record) -> None:
+        self.context.forward(record.with_key(self.selector(record.key, record.value)))
+
+
+class FlatMap(Processor):
+    """``mapper(key, value) -> iterable of (key, value)``."""
+
+    def __init__(self, mapper: Callable[[Any, Any], Any]) -> None:
+        self.mapper = mapper
+
+    def process(self, record: Record) -> None:
+        ts, headers = record.timestamp, record.headers
+        for pair in self.mapper(record.key, record.value):
+            if not isinstance(pair, tuple) or len(pair) != 2:
+                raise TypeError(f"flat_map's mapper must yield (key, value) tuples, got {pair!r}")
+            self.context.forward(Record._unchecked(pair[0], pair[1], ts, headers))
+
+
+class FlatMapValues(Processor):
+    """``mapper(key, value) -> iterable of values``; each keeps the key."""
+
+    def __init__(self, mapper: Callable[[Any, Any], Any]) -> None:
+        self.mapper = mapper
+
+    def process(self, record: Record) -> None:
+        for value in self.mapper(record.key, record.value):
+            self.context.forward(record.with_value(value))
+
+
+class Peek(Processor):
+    """Calls ``action(key, value)`` and forwards the record unchanged."""
+
+    def __init__(self, action: Callable[[Any, Any], Any]) -> None:
+        self.action = action
+
+    def process(self, record: Record) -> None:
+        self.action(record.key, record.value)
+        self.context.forward(record)
+
+
+class Foreach(Processor):
+    """Calls ``action(key, value)``; a terminal node."""
+
+    def __init__(self, action: Callable[[Any, Any], Any]) -> None:
+        self.action = action
+
+    def process(self, record: Record) -> None:
+        self.action(record.key, record.value)
+
+
+class Print(Processor):
+    """Prints ``[label]: key, value`` (or ``mapper(key, value)``) per record, like Kafka's KStreamPrint."""
+
+    def __init__(self, label: str, mapper: Callable[[Any, Any], str] | None, file_path: str | None) -> None:
+        self.label = label
+        self.mapper = mapper
+        self.file_path = file_path
+        self._out: TextIO | None = None
+
+    def init(self, context: Any) -> None:
+        super().init(context)
+        self._out = open(self.file_path, "a", encoding="utf-8") if self.file_path else None  # noqa: SIM115
+
+    def process(self, record: Record) -> None:
+        text = self.mapper(record.key, record.value) if self.mapper else f"{record.key}, {record.value}"
+        out = self._out or sys.stdout
+        out.write(f"[{self.label}]: {text}\n")
+        out.flush()
+
+    def close(self) -> None:
+        if self._out is not None:
+            self._out.close()
+            self._out = None
+
+
+class PassThrough(Processor):
+    """Forwards every record (merge, branch children)."""
+
+    def process(self, record: Record) -> None:
+        self.context.forward(record)
+
+
+class Branch(Processor):
+    """Sends each record to the child of the FIRST matching predicate, else to the default child (if any)."""
+
+    def __init__(self, predicates: Sequence[Callable[[Any, Any], Any]], children: Sequence[str]) -> None:
+        # the lists are filled while the DSL adds branches; read them at process time
+        self.predicates = predicates
+        self.children = children
+
+    def process(self, record: Record) -> None:
+        key, value = record.key, record.value
+        for i, predicate in enumerate(self.predicates):
+            if predicate(key, value):
+                self.context.forward(record, self.children[i])
+                return
+        if len(self.children) > len(self.predicates):
+            self.context.forward(record, self.children[-1])
