@@ -229,7 +229,8 @@ class InternalTopologyBuilder:
         for topic in topic_list or ():
             if not isinstance(topic, str) or not topic:
                 raise TopologyError(f"Source {name}: topic names must be non-empty str, got {topic!r}")
-            if topic in self._topic_to_source:
+            # Kafka registers each topic before checking the next, so a repeat within one call fails too
+            if topic in self._topic_to_source or list(topics or ()).count(topic) > 1:
                 raise TopologyError(f"Topic {topic} has already been registered by another source.")
             for other_spec in self.nodes.values():
                 if isinstance(other_spec, SourceSpec) and other_spec.pattern is not None:
@@ -293,7 +294,9 @@ class InternalTopologyBuilder:
         self._link(spec)
         return spec
 
-    def add_state_store(self, builder: Any, processor_names: Sequence[str] = (), *, allow_override: bool = False) -> None:
+    def add_state_store(
+        self, builder: Any, processor_names: Sequence[str] = (), *, allow_override: bool = False
+    ) -> None:
         """Register a store builder and connect it to ``processor_names``."""
         name = getattr(builder, "name", None)
         if not isinstance(name, str) or not name:

@@ -1,0 +1,134 @@
+"""Build and run the Kafka Streams oracle; write (or check) the golden describe() fixtures.
+
+The oracle (tests/java/src/main/java/kstreams_nb/oracle/Describe.java) prints, for every named topology, a
+line ``=== <name>``, Kafka Streams' own ``topology.describe()`` text, and one newline. This script:
+
+1. resolves the class path with ``mvn -q -o dependency:build-classpath`` (offline first, online if that
+   fails; cached in target/classpath.txt until pom.xml changes),
+2. compiles the sources with ``javac`` when they changed,
+3. runs ``java -cp ... kstreams_nb.oracle.Describe`` and splits its output.
+
+Usage::
+
+    python tests/java/run_oracle.py              # rewrite tests/golden/describe/<name>.txt for every topology
+    python tests/java/run_oracle.py --check      # exit 1 when a fixture differs from the oracle
+    python tests/java/run_oracle.py fan_out      # only the named topologies
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+TARGET = HERE / "target"
+CLASSES = TARGET / "classes"
+CLASSPATH_FILE = TARGET / "classpath.txt"
+SOURCES = HERE / "src" / "main" / "java"
+FIXTURES = HERE.parent / "golden" / "describe"
+MAIN_CLASS = "kstreams_nb.oracle.Describe"
+_HEADER = re.compile(r"^=== (.+)\n", re.MULTILINE)
+
+
+class OracleUnavailable(RuntimeError):
+    """java, javac or mvn is missing, or Maven could not resolve kafka-streams."""
+
+
+def missing_tools() -> list[str]:
+    """The tools the oracle needs that are not on PATH."""
+    return [tool for tool in ("java", "javac", "mvn") if shutil.which(tool) is None]
+
+
+def _run(cmd: list[str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(cmd, cwd=HERE, capture_output=True, text=True)
+
+
+def _classpath() -> str:
+    pom = HERE / "pom.xml"
+    if not CLASSPATH_FILE.exists() or CLASSPATH_FILE.stat().st_mtime < pom.stat().st_mtime:
+        TARGET.mkdir(exist_ok=True)
+        base = ["mvn", "-q", "-B", "dependency:build-classpath", f"-Dmdep.outputFile={CLASSPATH_FILE}"]
+        result = _run([*base[:2], "-o", *base[2:]])
+        if result.returncode != 0:
+            result = _run(base)
+        if result.returncode != 0:
+            raise OracleUnavailable(f"mvn could not resolve kafka-streams:\n{result.stdout}{result.stderr}")
+    return CLASSPATH_FILE.read_text().strip()
+
+
+def _compile(classpath: str) -> None:
+    sources = sorted(SOURCES.rglob("*.java"))
+    stamp = CLASSES / ".stamp"
+    newest = max(p.stat().st_mtime for p in [*sources, CLASSPATH_FILE])
+    if stamp.exists() and stamp.stat().st_mtime >= newest:
+        return
+    shutil.rmtree(CLASSES, ignore_errors=True)
+    CLASSES.mkdir(parents=True)
+    cmd = ["javac", "-encoding", "UTF-8", "--release", "17", "-d", str(CLASSES), "-cp", classpath]
+    result = _run([*cmd, *map(str, sources)])
+    if result.returncode != 0:
+        raise RuntimeError(f"javac failed:\n{result.stdout}{result.stderr}")
+    stamp.touch()
+
+
+def run(names: list[str] | None = None) -> dict[str, str]:
+    """Run the oracle; return ``{name: describe() text}`` in the oracle's order."""
+    missing = missing_tools()
+    if missing:
+        raise OracleUnavailable(f"the Kafka Streams oracle needs {', '.join(missing)} on PATH")
+    classpath = _classpath()
+    _compile(classpath)
+    cmd = ["java", "-Dfile.encoding=UTF-8", "-cp", f"{CLASSES}{os.pathsep}{classpath}", MAIN_CLASS, *(names or [])]
+    result = subprocess.run(cmd, cwd=HERE, capture_output=True)
+    if result.returncode != 0:
+        raise RuntimeError(f"the oracle failed:\n{result.stderr.decode(errors='replace')}")
+    return parse(result.stdout.decode("utf-8"))
+
+
+def parse(output: str) -> dict[str, str]:
+    """Split the oracle's output into ``{name: text}`` (each text without the newline the oracle adds)."""
+    headers = list(_HEADER.finditer(output))
+    if not headers or headers[0].start() != 0:
+        raise ValueError("oracle output does not start with '=== <name>'")
+    out: dict[str, str] = {}
+    for i, m in enumerate(headers):
+        end = headers[i + 1].start() if i + 1 < len(headers) else len(output)
+        chunk = output[m.end() : end]
+        if not chunk.endswith("\n"):
+            raise ValueError(f"oracle output for {m.group(1)} does not end with a newline")
+        out[m.group(1)] = chunk[:-1]
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("names", nargs="*", help="topologies to run (default: all)")
+    parser.add_argument("--check", action="store_true", help="compare with the fixtures instead of writing them")
+    parser.add_argument("--out", type=Path, default=FIXTURES, help="fixture directory (default: %(default)s)")
+    args = parser.parse_args(argv)
+    texts = run(args.names)
+    args.out.mkdir(parents=True, exist_ok=True)
+    stale = []
+    for name, text in texts.items():
+        path = args.out / f"{name}.txt"
+        data = text.encode("utf-8")
+        if args.check:
+            if not path.exists() or path.read_bytes() != data:
+                stale.append(name)
+        elif not path.exists() or path.read_bytes() != data:
+            path.write_bytes(data)
+            print(f"wrote {path}")
+    if stale:
+        print("fixtures differing from the oracle: " + ", ".join(stale), file=sys.stderr)
+        return 1
+    print(f"{len(texts)} topologies {'checked' if args.check else 'up to date'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
