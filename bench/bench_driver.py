@@ -16,10 +16,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from kstreams_nb import Processor, Record, Serdes, Topology, TopologyTestDriver
-try:
-    from kstreams_nb import Stores
-except ImportError: pass
+from kstreams_nb import Processor, Record, Serdes, Stores, Topology, TopologyTestDriver
 
 
 def parse(value: dict[str, Any]) -> dict[str, Any]:

@@ -36,10 +36,7 @@ from kstreams_nb.errors import (
 from kstreams_nb.processor import FixedKeyProcessor, FixedKeyRecord, Processor, PunctuationType
 from kstreams_nb.records import Headers, Record, RecordMetadata, TaskId, TopicPartition, Window, Windowed
 from kstreams_nb.serdes import Serde, Serdes
-try:
-    from kstreams_nb.state import Stores, ValueAndTimestamp
-except ImportError:  # TEMP while state lands
-    pass
+from kstreams_nb.state import Stores, ValueAndTimestamp
 from kstreams_nb.testing import TestInputTopic, TestOutputTopic, TestRecord, TopologyTestDriver
 from kstreams_nb.topology import Topology
 

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any
 
 from kstreams_nb._engine.handlers import CONTINUE, ErrorContext, ErrorHandler
 from kstreams_nb._engine.nodes import Node
-from kstreams_nb._engine.punctuation import PunctuationSchedule
 from kstreams_nb._time import to_millis
 from kstreams_nb.errors import ProcessingError, StreamsStateError, UnknownStateStoreError
 from kstreams_nb.processor import Cancellable, PunctuationType
@@ -123,7 +122,8 @@ class ProcessorContextImpl:
         node = self.current_node
         if node is None:
             raise StreamsStateError("schedule() may only be called from init, process or a punctuation")
-        return self._task.schedule(node, ms, punctuation_type, callback)
+        handle: Cancellable = self._task.schedule(node, ms, punctuation_type, callback)
+        return handle
 
     def get_state_store(self, name: str) -> Any:
         """The store ``name``, which must be connected to the current processor (global stores always are)."""
@@ -132,12 +132,14 @@ class ProcessorContextImpl:
         if store is not None:
             return store
         node = self.current_node
-        if node is None or name not in node.stores:
-            if name not in task.stores:
-                raise UnknownStateStoreError(
-                    f"state store {name!r} is not known to task {self.task_id}; known: {sorted(task.stores)}"
-                )
-            raise UnknownStateStoreError(_NOT_CONNECTED.format(node=getattr(node, "name", None), store=name))
+        if node is None:
+            raise UnknownStateStoreError(
+                f"state store {name!r} was asked for from an unknown node of task {self.task_id}: ask for stores "
+                "in init, process or a punctuation"
+            )
+        # Kafka checks the connection first, so the message names the processor whether or not the task has the store
+        if name not in node.stores:
+            raise UnknownStateStoreError(_NOT_CONNECTED.format(node=node.name, store=name))
         return task.stores[name]
 
     def commit(self) -> None:
@@ -181,7 +183,7 @@ class StoreContextImpl:
         self.value_serde = value_serde
 
     def register(
-        self, store: Any, restore_callback: Callable[[list[tuple[bytes, bytes | None]]], None], *, logged: bool
+        self, store: Any, restore_callback: Callable[..., None], *, logged: bool
     ) -> None:
         """Record that ``store`` exists, how to restore it, and whether it has a changelog."""
         self._task.register_store(store, restore_callback, logged)

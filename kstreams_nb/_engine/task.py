@@ -19,7 +19,7 @@ from kstreams_nb._engine.partition_group import UNKNOWN, PartitionGroup, RecordQ
 from kstreams_nb._engine.punctuation import PunctuationQueue, PunctuationSchedule
 from kstreams_nb._time import Clock
 from kstreams_nb.errors import DeserializationError, ProcessingError, StreamsStateError, TopologyError
-from kstreams_nb.processor import PunctuationType
+from kstreams_nb.processor import FixedKeyProcessor, PunctuationType
 from kstreams_nb.records import EMPTY_HEADERS, ConsumerRecord, Record, TaskId, TopicPartition
 from kstreams_nb.serdes import Serdes, serde_by_name
 from kstreams_nb.topology._builder import InternalTopologyBuilder, ProcessorSpec, SinkSpec, SourceSpec
@@ -97,7 +97,7 @@ class StreamTask:
         self.nodes: dict[str, Node] = {}
         self.stores: dict[str, Any] = {}
         #: store name -> (store, restore callback, logged)
-        self.registered: dict[str, tuple[Any, Callable[[list[tuple[bytes, bytes | None]]], None], bool]] = {}
+        self.registered: dict[str, tuple[Any, Callable[..., None], bool]] = {}
         self.stream_punctuations = PunctuationQueue()
         self.wall_punctuations = PunctuationQueue()
         self.partition_group = PartitionGroup()
@@ -131,7 +131,9 @@ class StreamTask:
                     raise TopologyError(
                         f"the supplier of processor {name} returned {processor!r}, which has no process(record)"
                     )
-                node = ProcessorNode(name, ctx, processor, spec.fixed_key, handler)
+                # a FixedKeyProcessor gets FixedKeyRecords however it was added (Kafka's types allow no other way)
+                fixed_key = spec.fixed_key or isinstance(processor, FixedKeyProcessor)
+                node = ProcessorNode(name, ctx, processor, fixed_key, handler)
                 node.stores = frozenset(spec.stores)
                 for store_name in spec.stores:
                     if store_name not in self.stores and store_name not in self.global_stores:
@@ -212,12 +214,11 @@ class StreamTask:
 
         return decode
 
-    def _deserialization_failed(self, source: SourceNode, raw: ConsumerRecord, error: Exception) -> None:
+    def _deserialization_failed(self, source: SourceNode, raw: ConsumerRecord, error: Exception) -> Record | None:
         ectx = ErrorContext(raw.topic, raw.partition, raw.offset, raw.headers, source.name, self.task_id, raw.timestamp)
         if self._dlq_topic:
-            self.collector.send_raw(
-                self._dlq_topic, None, raw.key, raw.value, max(raw.timestamp, 0), error_headers(ectx, error, raw.headers)
-            )
+            headers = error_headers(ectx, error, raw.headers)
+            self.collector.send_raw(self._dlq_topic, None, raw.key, raw.value, max(raw.timestamp, 0), headers)
         if self._deser_handler(ectx, error) == CONTINUE:
             return None
         raise DeserializationError(
@@ -244,7 +245,7 @@ class StreamTask:
         self.transition(TaskState.RESTORING)
 
     def register_store(
-        self, store: Any, restore: Callable[[list[tuple[bytes, bytes | None]]], None], logged: bool
+        self, store: Any, restore: Callable[..., None], logged: bool
     ) -> None:
         """Called by a store from its ``init``."""
         self.registered[store.name] = (store, restore, logged)

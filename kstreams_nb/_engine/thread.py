@@ -1,0 +1,198 @@
+"""StreamThread: poll a batch → process → punctuate → commit every ``commit.interval.ms``."""
+
+from __future__ import annotations
+
+import enum
+import logging
+import re
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from kstreams_nb._engine.task_manager import TaskManager
+from kstreams_nb._engine.topics import TopicPlan
+from kstreams_nb._time import Clock
+from kstreams_nb.errors import StreamsStateError
+from kstreams_nb.records import TopicPartition
+from kstreams_nb.topology._builder import InternalTopologyBuilder
+
+__all__ = ["StreamThread", "ThreadState"]
+
+log = logging.getLogger(__name__)
+
+
+class ThreadState(enum.Enum):
+    """Kafka's StreamThread.State."""
+
+    CREATED = "CREATED"
+    STARTING = "STARTING"
+    PARTITIONS_REVOKED = "PARTITIONS_REVOKED"
+    PARTITIONS_ASSIGNED = "PARTITIONS_ASSIGNED"
+    RUNNING = "RUNNING"
+    PENDING_SHUTDOWN = "PENDING_SHUTDOWN"
+    DEAD = "DEAD"
+
+
+_T = ThreadState
+_TRANSITIONS = {
+    _T.CREATED: {_T.STARTING, _T.PENDING_SHUTDOWN},
+    _T.STARTING: {_T.PARTITIONS_REVOKED, _T.PARTITIONS_ASSIGNED, _T.PENDING_SHUTDOWN},
+    _T.PARTITIONS_REVOKED: {_T.PARTITIONS_REVOKED, _T.PARTITIONS_ASSIGNED, _T.PENDING_SHUTDOWN},
+    _T.PARTITIONS_ASSIGNED: {_T.PARTITIONS_REVOKED, _T.PARTITIONS_ASSIGNED, _T.RUNNING, _T.PENDING_SHUTDOWN},
+    _T.RUNNING: {_T.PARTITIONS_REVOKED, _T.PARTITIONS_ASSIGNED, _T.PENDING_SHUTDOWN},
+    _T.PENDING_SHUTDOWN: {_T.DEAD},
+    _T.DEAD: set(),
+}
+
+#: how many records one task processes before the thread turns to the next task
+_BATCH = 100
+
+
+class StreamThread(threading.Thread):
+    """One processing thread: a group consumer, a producer, and the tasks of its assigned partitions."""
+
+    def __init__(
+        self,
+        index: int,
+        builder: InternalTopologyBuilder,
+        config: Mapping[str, Any],
+        clients: Any,
+        clock: Clock,
+        plan: TopicPlan,
+        client_id: str,
+        on_state: Callable[[StreamThread, ThreadState, ThreadState], None],
+        global_stores: Mapping[str, Any] | None = None,
+        before_process: Callable[[], None] | None = None,
+    ) -> None:
+        super().__init__(name=f"{client_id}-StreamThread-{index}", daemon=True)
+        self.index = index
+        self._config = config
+        self._clock = clock
+        self._plan = plan
+        self._on_state = on_state
+        self._before_process = before_process
+        self.state = ThreadState.CREATED
+        self._state_lock = threading.Lock()
+        self._stop = threading.Event()
+        self.error: BaseException | None = None
+        app_id: str = config["application.id"]
+        base = {"bootstrap.servers": config["bootstrap.servers"]}
+        self.consumer = clients.consumer(
+            {
+                **base,
+                "group.id": app_id,
+                "client.id": f"{self.name}-consumer",
+                "auto.offset.reset": config.get("auto.offset.reset", "earliest"),
+                "isolation.level": "read_uncommitted",
+                "enable.auto.commit": False,
+            }
+        )
+        self.producer = clients.producer({**base, "client.id": f"{self.name}-producer"})
+        self.restore_consumer = clients.restore_consumer(
+            {**base, "client.id": f"{self.name}-restore-consumer", "isolation.level": "read_uncommitted"}
+        )
+        self.tasks = TaskManager(builder, config, app_id, self.producer, self.restore_consumer, clock, plan,
+                                 global_stores)
+        self._subscription = self._subscription_for(builder, plan)
+        self._commit_interval = int(config["commit.interval.ms"])
+        self._poll_timeout = int(config.get("poll.ms", 100)) / 1000
+        self._max_poll = int(config.get("max.poll.records", 1000))
+        self._last_commit = clock.milliseconds()
+
+    @staticmethod
+    def _subscription_for(builder: InternalTopologyBuilder, plan: TopicPlan) -> list[str] | re.Pattern[str]:
+        topics = sorted({t for ts in plan.source_topics.values() for t in ts})
+        patterns = [p.pattern for s in builder.subtopologies() if not s.is_global for p in s.source_patterns]
+        if not patterns:
+            return topics
+        return re.compile("|".join([*(re.escape(t) for t in topics), *(f"(?:{p})" for p in patterns)]))
+
+    # ------------------------------------------------------------------ state
+    def _set_state(self, new: ThreadState) -> None:
+        with self._state_lock:
+            old = self.state
+            if new not in _TRANSITIONS[old]:
+                if old in (ThreadState.PENDING_SHUTDOWN, ThreadState.DEAD):
+                    return
+                raise StreamsStateError(f"{self.name}: invalid transition from {old.name} to {new.name}")
+            self.state = new
+        self._on_state(self, new, old)
+
+    def shutdown(self) -> None:
+        """Ask the thread to stop after its current iteration (commits what it processed)."""
+        self._stop.set()
+        wakeup = getattr(self.consumer, "wakeup", None)
+        if wakeup is not None:
+            wakeup()
+
+    # ------------------------------------------------------------------ loop
+    def run(self) -> None:
+        clean = True
+        try:
+            self._set_state(ThreadState.STARTING)
+            self.consumer.subscribe(self._subscription, on_assign=self._on_assign, on_revoke=self._on_revoke)
+            while not self._stop.is_set():
+                self.run_once()
+        except BaseException as e:  # reported to the client, which decides what happens next
+            clean = False
+            self.error = e
+            log.error("%s failed: %r", self.name, e)
+        finally:
+            self._set_state(ThreadState.PENDING_SHUTDOWN)
+            self._close(clean)
+            self._set_state(ThreadState.DEAD)
+
+    def _on_assign(self, partitions: list[TopicPartition]) -> None:
+        self._set_state(ThreadState.PARTITIONS_ASSIGNED)
+        self.tasks.handle_assignment(partitions)
+        self._set_state(ThreadState.RUNNING)
+
+    def _on_revoke(self, partitions: list[TopicPartition]) -> None:
+        self._set_state(ThreadState.PARTITIONS_REVOKED)
+        self.tasks.handle_revocation(partitions, self.consumer)
+
+    def run_once(self) -> None:
+        """One iteration: poll, process every buffered record, punctuate, maybe commit."""
+        tasks = self.tasks
+        busy = any(t.has_records_queued() for t in tasks.tasks.values())
+        records = self.consumer.poll_batch(self._max_poll, 0.0 if busy else self._poll_timeout)
+        if self._before_process is not None:
+            self._before_process()
+        if records:
+            tasks.add_records(records)
+        while True:
+            processed = 0
+            for task in tasks.running():
+                n = 0
+                while n < _BATCH and task.process():
+                    task.maybe_punctuate_stream_time()
+                    n += 1
+                processed += n
+                task.maybe_punctuate_system_time()
+            self._maybe_commit()
+            if not processed or self._stop.is_set():
+                break
+        for task in tasks.running():
+            task.maybe_punctuate_system_time()
+
+    def _maybe_commit(self, force: bool = False) -> None:
+        now = self._clock.milliseconds()
+        if force or now - self._last_commit >= self._commit_interval or self.tasks.commit_wanted():
+            self.tasks.commit(self.consumer)
+            self._last_commit = now
+
+    def _close(self, clean: bool) -> None:
+        try:
+            if clean:
+                self._maybe_commit(force=True)
+            self.tasks.close_all(clean)
+        except Exception as e:
+            log.exception("%s: error while closing", self.name)
+            if self.error is None:
+                self.error = e
+        finally:
+            for client in (self.consumer, self.restore_consumer, self.producer):
+                try:
+                    client.close()
+                except Exception:
+                    log.exception("%s: error while closing a client", self.name)
