@@ -25,6 +25,7 @@ from kstreams_nb.errors import SerializationError
 
 __all__ = ["Deserializer", "Serde", "Serdes", "Serializer"]
 
+_orjson: Any
 try:  # orjson is an optional speed-up
     import orjson as _orjson
 except ImportError:  # pragma: no cover - depends on the environment
@@ -121,7 +122,8 @@ if _orjson is not None:
     _orjson_opts = _orjson.OPT_NON_STR_KEYS
 
     def _json_to(data: Any) -> bytes:
-        return _orjson_dumps(data, option=_orjson_opts)
+        out: bytes = _orjson_dumps(data, option=_orjson_opts)
+        return out
 
     _json_from: Callable[[bytes], Any] = _orjson.loads
 else:  # pragma: no cover - depends on the environment
@@ -130,6 +132,8 @@ else:  # pragma: no cover - depends on the environment
         return _json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
     _json_from = _json.loads
+
+_Bytes = bytes  # the class body below shadows `bytes` with Serdes.bytes
 
 _STRING = Serde("string", _str_to, bytes.decode)
 _INTEGER = Serde("integer", lambda v: int(v).to_bytes(4, "big", signed=True), _int_from)
@@ -179,7 +183,7 @@ class Serdes:
         return _JSON
 
     @staticmethod
-    def from_functions(name: str, to_bytes: Callable[[Any], bytes], from_bytes: Callable[[bytes], Any]) -> Serde:
+    def from_functions(name: str, to_bytes: Callable[[Any], _Bytes], from_bytes: Callable[[_Bytes], Any]) -> Serde:
         """A serde from two functions; None never reaches them."""
         return Serde(name, to_bytes, from_bytes)
 

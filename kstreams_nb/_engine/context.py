@@ -154,13 +154,15 @@ class ProcessorContextImpl:
         )
         if self.processing_handler(ectx, error) == CONTINUE:
             return
-        where = (
-            f"topic={self.topic}, partition={self.partition}, offset={self.offset}"
-            if self.topic is not None
-            else "during punctuation"
-        )
+        if self.topic is not None:
+            message = (
+                f"Exception caught in process. taskId={self.task_id}, processor={node.name}, topic={self.topic}, "
+                f"partition={self.partition}, offset={self.offset}: {error!r}"
+            )
+        else:
+            message = f"Exception caught while punctuating processor '{node.name}'. taskId={self.task_id}: {error!r}"
         raise ProcessingError(
-            f"Exception caught in process. taskId={self.task_id}, processor={node.name}, {where}: {error!r}",
+            message,
             task_id=self.task_id,
             node=node.name,
             topic=self.topic,

@@ -23,7 +23,7 @@ Decoder = Callable[[ConsumerRecord, int], "Record | None"]
 class RecordQueue:
     """Buffered raw records of one partition with a decoded head."""
 
-    __slots__ = ("_decode", "_fifo", "committable", "head", "head_raw", "partition_time", "source", "tp")
+    __slots__ = ("_decode", "_fifo", "committable", "head", "head_raw", "partition_time", "skipped_to", "source", "tp")
 
     def __init__(self, tp: TopicPartition, source: object, decode: Decoder) -> None:
         self.tp = tp
@@ -35,20 +35,26 @@ class RecordQueue:
         self.partition_time = UNKNOWN
         #: next offset to commit: one past the last record processed or skipped (None: nothing yet)
         self.committable: int | None = None
+        #: one past the last record skipped while the record popped before it was still being processed; it becomes
+        #: committable only once that record is done (StreamTask.process), never if it fails
+        self.skipped_to = -1
 
     def add(self, raws: Iterable[ConsumerRecord]) -> None:
         """Append raw records (in offset order)."""
         self._fifo.extend(raws)
         if self.head is None:
-            self._update_head()
+            self._update_head(False)
 
-    def _update_head(self) -> None:
+    def _update_head(self, in_flight: bool) -> None:
         fifo = self._fifo
         while self.head is None and fifo:
             raw = fifo.popleft()
             record = self._decode(raw, self.partition_time)
-            if record is None:  # skipped by a handler: handled, so its offset may be committed
-                self.committable = raw.offset + 1
+            if record is None:  # skipped by a handler: handled, so its offset may be committed ...
+                if in_flight:  # ... once the popped record before it is processed
+                    self.skipped_to = raw.offset + 1
+                else:
+                    self.committable = raw.offset + 1
                 continue
             self.head = record
             self.head_raw = raw
@@ -61,7 +67,7 @@ class RecordQueue:
         if record.timestamp > self.partition_time:
             self.partition_time = record.timestamp
         if self._fifo:
-            self._update_head()
+            self._update_head(True)
         return record, raw
 
     def size(self) -> int:

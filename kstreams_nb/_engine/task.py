@@ -39,12 +39,13 @@ class TaskState(enum.Enum):
     CLOSED = "CLOSED"
 
 
+# Kafka's Task.State table (a task is suspended before it is closed; CLOSED -> CREATED re-creates a corrupted task)
 _TRANSITIONS = {
-    TaskState.CREATED: {TaskState.RESTORING, TaskState.CLOSED},
-    TaskState.RESTORING: {TaskState.RUNNING, TaskState.SUSPENDED, TaskState.CLOSED},
+    TaskState.CREATED: {TaskState.RESTORING, TaskState.SUSPENDED},
+    TaskState.RESTORING: {TaskState.RUNNING, TaskState.SUSPENDED},
     TaskState.RUNNING: {TaskState.SUSPENDED},
     TaskState.SUSPENDED: {TaskState.RESTORING, TaskState.CLOSED},
-    TaskState.CLOSED: set(),
+    TaskState.CLOSED: {TaskState.CREATED},
 }
 
 
@@ -328,7 +329,9 @@ class StreamTask:
             source.process(record)  # type: ignore[attr-defined]
         finally:
             ctx.current_node = None
-        queue.committable = raw.offset + 1
+        # records a handler skipped behind this one are handled too, now that this one is
+        skipped_to = queue.skipped_to
+        queue.committable = skipped_to if skipped_to > raw.offset else raw.offset + 1
         self.commit_needed = True
         self.processed += 1
         return True
@@ -371,6 +374,8 @@ class StreamTask:
 
     def prepare_commit(self) -> dict[TopicPartition, int]:
         """Flush stores and the producer; return the offsets that may now be committed (next to read)."""
+        if self.state is TaskState.CLOSED:
+            raise StreamsStateError(f"Illegal state CLOSED while preparing active task {self.task_id} for committing")
         for store in self.stores.values():
             store.flush()
         self.collector.flush()

@@ -78,7 +78,7 @@ class TestInputTopic:
 
     def pipe_input(self, key: Any, value: Any = _MISSING, timestamp: int | None = None, headers: Any = None) -> None:
         """Pipe one record; ``pipe_input(value)`` pipes a value with a null key."""
-        if value is _MISSING:
+        if value is _MISSING and not isinstance(key, TestRecord):
             key, value = None, key
         if isinstance(key, TestRecord):
             rec = key
