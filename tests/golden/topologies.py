@@ -10,9 +10,21 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
-from kstreams_nb.processor import Processor
+from kstreams_nb.dsl import (
+    Branched,
+    Consumed,
+    Grouped,
+    Materialized,
+    Named,
+    Printed,
+    Produced,
+    Repartitioned,
+    StreamsBuilder,
+)
+from kstreams_nb.processor import FixedKeyProcessor, Processor
 from kstreams_nb.records import Record
 from kstreams_nb.serdes import Serdes
 from kstreams_nb.state import KeyValueStoreBuilder, Stores
@@ -282,6 +294,439 @@ def _random(seed: int, n: int | None = None) -> Callable[[], Topology]:
     return build
 
 
+# ---------------------------------------------------------------------------------------------------------
+# Streams DSL programs: twins of tests/java/src/main/java/kstreams_nb/oracle/DslTopologies.java (same
+# operators, same order, same names; the callables' bodies do not matter to describe()).
+# Windows, suppress and KGroupedTable are imported inside the functions that use them.
+
+
+class NoopValues(FixedKeyProcessor):
+    """A FixedKeyProcessor that does nothing."""
+
+    def process(self, record: Record) -> None:
+        pass
+
+
+TEN_MINUTES = timedelta(minutes=10)
+ONE_MINUTE = timedelta(minutes=1)
+
+
+def _time_windows(size: timedelta, grace: timedelta | None = None, advance: timedelta | None = None) -> Any:
+    from kstreams_nb.dsl.windows import TimeWindows
+
+    w = TimeWindows.of_size_with_no_grace(size) if grace is None else TimeWindows.of_size_and_grace(size, grace)
+    return w if advance is None else w.advance_by(advance)
+
+
+def dsl_filter_map_chain() -> Topology:
+    """filter → filter_not → map_values → map → peek → to."""
+    b = StreamsBuilder()
+    (
+        b.stream("input")
+        .filter(lambda k, v: v is not None)
+        .filter_not(lambda k, v: v == "")
+        .map_values(lambda v: v.upper())
+        .map(lambda k, v: (v, k))
+        .peek(lambda k, v: None)
+        .to("output")
+    )
+    return b.build()
+
+
+def dsl_stateless_ops() -> Topology:
+    """flat_map, flat_map_values, select_key, map_values with key, to an extractor; foreach and print."""
+    b = StreamsBuilder()
+    s = b.stream("input")
+    (
+        s.flat_map(lambda k, v: [(k, v)])
+        .flat_map_values(lambda v: [v, v])
+        .select_key(lambda k, v: v)
+        .map_values(lambda k, v: k + v, with_key=True)
+        .to(route_by_value)
+    )
+    s.foreach(lambda k, v: None)
+    s.print(Printed.to_sys_out())
+    s.filter(lambda k, v: True).to("output", Produced.with_(Serdes.string(), Serdes.string()))
+    return b.build()
+
+
+def dsl_group_by_key_count() -> Topology:
+    b = StreamsBuilder()
+    b.stream("input").group_by_key().count().to_stream().to("counts")
+    return b.build()
+
+
+def dsl_tumbling_window_count() -> Topology:
+    b = StreamsBuilder()
+    (
+        b.stream("input")
+        .group_by_key()
+        .windowed_by(_time_windows(TEN_MINUTES, ONE_MINUTE))
+        .count()
+        .to_stream()
+        .to("windowed-counts")
+    )
+    return b.build()
+
+
+def dsl_hopping_window_count() -> Topology:
+    b = StreamsBuilder()
+    (
+        b.stream("input")
+        .group_by_key()
+        .windowed_by(_time_windows(TEN_MINUTES, ONE_MINUTE, ONE_MINUTE))
+        .count()
+        .to_stream()
+        .to("hopping-counts")
+    )
+    return b.build()
+
+
+def dsl_table_group_by_count() -> Topology:
+    b = StreamsBuilder()
+    b.table("users").group_by(lambda k, v: (v, k)).count().to_stream().to("region-counts")
+    return b.build()
+
+
+def dsl_table_group_by_reduce_aggregate() -> Topology:
+    b = StreamsBuilder()
+    grouped = b.table("users").group_by(lambda k, v: (v, k), Grouped.as_("by-region"))
+    grouped.reduce(lambda agg, v: agg + v, lambda agg, v: agg).to_stream().to("reduced")
+    (
+        grouped.aggregate(
+            lambda: "", lambda k, v, agg: agg + v, lambda k, v, agg: agg, materialized=Materialized.as_("agg-store")
+        )
+        .to_stream()
+        .to("aggregated")
+    )
+    return b.build()
+
+
+def dsl_split_unnamed() -> Topology:
+    """split() without names: children are the splitter's name + position (default branch: 0)."""
+    b = StreamsBuilder()
+    branches = (
+        b.stream("input")
+        .split()
+        .branch(lambda k, v: v.startswith("a"))
+        .branch(lambda k, v: v.startswith("b"))
+        .default_branch()
+    )
+    branches["KSTREAM-BRANCH-00000000011"].to("a")
+    branches["KSTREAM-BRANCH-00000000012"].to("b")
+    branches["KSTREAM-BRANCH-00000000010"].to("other")
+    return b.build()
+
+
+def dsl_split_named() -> Topology:
+    """split(Named) with Branched names, a consumer, a function, a mix of named and unnamed branches."""
+    b = StreamsBuilder()
+    s = b.stream("input")
+    named = (
+        s.split(Named.as_("route-"))
+        .branch(lambda k, v: len(v) > 10, Branched.as_("big"))
+        .branch(lambda k, v: len(v) > 5, Branched.with_consumer(lambda ks: ks.to("medium"), "medium"))
+        .branch(lambda k, v: len(v) > 2, Branched.with_function(lambda ks: ks.map_values(lambda v: v + "!")))
+        .default_branch(Branched.as_("rest"))
+    )
+    named["route-big"].to("big")
+    named["route-3"].to("small")
+    named["route-rest"].to("rest")
+    mixed = (
+        s.split()
+        .branch(lambda k, v: v == "", Branched.as_("empty"))
+        .branch(lambda k, v: len(v) == 1)
+        .no_default_branch()
+    )
+    mixed["KSTREAM-BRANCH-0000000011empty"].to("empty")
+    mixed["KSTREAM-BRANCH-00000000112"].to("single")
+    return b.build()
+
+
+def dsl_select_key_to_table() -> Topology:
+    """A key change, then to_table: the table reads a repartition topic named after the TOTABLE processor."""
+    b = StreamsBuilder()
+    s = b.stream("input")
+    s.select_key(lambda k, v: v).to_table().to_stream().to("by-value")
+    (
+        s.map(lambda k, v: (v, k))
+        .to_table(Named.as_("swapped"), Materialized.as_("swapped-store"))
+        .to_stream()
+        .to("swapped")
+    )
+    s.to_table().to_stream().to("same-key")
+    return b.build()
+
+
+def dsl_repartition() -> Topology:
+    b = StreamsBuilder()
+    s = b.stream("input")
+    s.repartition().to("a")
+    s.repartition(Repartitioned.as_("x")).to("b")
+    s.repartition(Repartitioned.as_("y").with_partitions(3)).map_values(lambda v: v).to("c")
+    return b.build()
+
+
+def dsl_suppress() -> Topology:
+    from kstreams_nb.dsl.suppress import BufferConfig, Suppressed
+
+    b = StreamsBuilder()
+    (
+        b.stream("input")
+        .group_by_key()
+        .windowed_by(_time_windows(TEN_MINUTES, ONE_MINUTE))
+        .count()
+        .suppress(Suppressed.until_window_closes(BufferConfig.unbounded()))
+        .to_stream()
+        .to("final-counts")
+    )
+    return b.build()
+
+
+def dsl_wordcount() -> Topology:
+    """Kafka's streams/examples WordCountDemo."""
+    b = StreamsBuilder()
+    source = b.stream("streams-plaintext-input")
+    counts = source.flat_map_values(lambda value: value.lower().split(" ")).group_by(lambda key, value: value).count()
+    counts.to_stream().to("streams-wordcount-output", Produced.with_(Serdes.string(), Serdes.long()))
+    return b.build()
+
+
+def dsl_merge() -> Topology:
+    b = StreamsBuilder()
+    left = b.stream("left")
+    right = b.stream("right")
+    left.merge(right).to("merged")
+    left.map_values(lambda v: v).merge(right.filter(lambda k, v: True), Named.as_("both")).to("merged-2")
+    return b.build()
+
+
+def dsl_table_filter_materialized() -> Topology:
+    b = StreamsBuilder()
+    t = b.table("table-in")
+    t.filter(lambda k, v: v is not None, materialized=Materialized.as_("filtered")).to_stream().to("filtered-out")
+    t.filter_not(lambda k, v: v is None).map_values(lambda v: v + "!").to_stream().to("mapped-out")
+    return b.build()
+
+
+def dsl_table_named_source() -> Topology:
+    b = StreamsBuilder()
+    (
+        b.table("table-in", Consumed.as_("tsrc"), Materialized.as_("table-store"))
+        .map_values(lambda v: v, Named.as_("mv"), Materialized.as_("mv-store"))
+        .filter(lambda k, v: True, Named.as_("keep"))
+        .to_stream(named=Named.as_("ts"))
+        .to("out", Produced.as_("out-sink"))
+    )
+    b.stream("other").to("other-out")
+    return b.build()
+
+
+def dsl_named_operators() -> Topology:
+    """User names burn counter numbers like Kafka (Materialized.as_ does not)."""
+    b = StreamsBuilder()
+    (
+        b.stream("input", Consumed.as_("src"))
+        .filter(lambda k, v: v is not None, Named.as_("drop-nulls"))
+        .group_by(lambda k, v: v, Grouped.as_("by-value"))
+        .count(materialized=Materialized.as_("counts"))
+        .to_stream(named=Named.as_("counts-stream"))
+        .to("counts", Produced.as_("counts-sink"))
+    )
+    (
+        b.stream("input-2")
+        .map_values(lambda v: v, Named.as_("mv"))
+        .group_by_key(Grouped.as_("unused"))
+        .count(Named.as_("count-op"))
+        .to_stream()
+        .to("counts-2")
+    )
+    return b.build()
+
+
+def dsl_process_with_store() -> Topology:
+    b = StreamsBuilder()
+    b.add_state_store(store("my-store"))
+    s = b.stream("input")
+    s.process(Noop, "my-store", named=Named.as_("proc")).to("out")
+    s.process_values(NoopValues, "my-store").to("out-2")
+    s.process(Noop).group_by_key().count().to_stream().to("out-3")
+    return b.build()
+
+
+def dsl_two_aggregations() -> Topology:
+    """Two aggregations off one grouped stream: each creates its own repartition."""
+    b = StreamsBuilder()
+    grouped = b.stream("input").group_by(lambda k, v: v)
+    grouped.count().to_stream().to("counts")
+    grouped.reduce(lambda a, v: a + v).to_stream().to("reduced")
+    return b.build()
+
+
+def dsl_two_aggregations_named() -> Topology:
+    """With Grouped.as_ the repartition is shared (but a second one's names still burn numbers)."""
+    b = StreamsBuilder()
+    grouped = b.stream("input").group_by(lambda k, v: v, Grouped.as_("shared"))
+    grouped.count().to_stream().to("counts")
+    grouped.aggregate(lambda: "", lambda k, v, agg: agg + v).to_stream().to("aggregated")
+    return b.build()
+
+
+def dsl_group_by_key_after_map() -> Topology:
+    b = StreamsBuilder()
+    b.stream("input").map(lambda k, v: (v, k)).group_by_key().reduce(lambda a, v: a + v).to_stream().to("reduced")
+    return b.build()
+
+
+def dsl_windowed_reduce_aggregate() -> Topology:
+    b = StreamsBuilder()
+    s = b.stream("input")
+    s.group_by_key().windowed_by(_time_windows(TEN_MINUTES)).reduce(lambda a, v: a + v).to_stream().to("w-reduced")
+    (
+        s.select_key(lambda k, v: v)
+        .group_by_key(Grouped.as_("rekeyed"))
+        .windowed_by(_time_windows(TEN_MINUTES, ONE_MINUTE, ONE_MINUTE))
+        .aggregate(lambda: "", lambda k, v, agg: agg + v, Named.as_("w-agg"), Materialized.as_("w-agg-store"))
+        .to_stream()
+        .to("w-aggregated")
+    )
+    return b.build()
+
+
+def dsl_table_unnamed_materialized() -> Topology:
+    """Materialized without a store name: a table operator burns a store number but is not materialized."""
+    strings = Materialized.with_(Serdes.string(), Serdes.string())
+    b = StreamsBuilder()
+    t = b.table("table-in", None, strings)
+    t.filter(lambda k, v: True, materialized=strings).map_values(lambda v: v, materialized=strings).to_stream().to(
+        "out"
+    )
+    (
+        t.filter_not(lambda k, v: False, Named.as_("fn"), Materialized.as_("fn-store"))
+        .to_stream(lambda k, v: v)
+        .group_by_key()
+        .count()
+        .to_stream()
+        .to("counts")
+    )
+    return b.build()
+
+
+def dsl_rekey_grouping() -> Topology:
+    """Key changes (flat_map, select_key + merge, map + explicit repartition) followed by groupings."""
+    b = StreamsBuilder()
+    s = b.stream(pattern=re.compile("in-.*"))
+    (
+        s.flat_map(lambda k, v: [(v, k)])
+        .group_by_key(Grouped.as_("flat"))
+        .reduce(lambda a, v: a + v, Named.as_("red"), Materialized.as_("red-store"))
+        .to_stream()
+        .to("reduced")
+    )
+    (
+        s.select_key(lambda k, v: v)
+        .merge(b.stream("other"))
+        .group_by_key()
+        .aggregate(
+            lambda: "", lambda k, v, agg: agg + v, materialized=Materialized.with_(Serdes.string(), Serdes.string())
+        )
+        .to_stream()
+        .to("aggregated")
+    )
+    s.map(lambda k, v: (v, k)).repartition(Repartitioned.as_("r")).group_by_key().count().to_stream().to("counted")
+    s.to_table(Named.as_("tt")).to_stream().to("tt-out")
+    return b.build()
+
+
+def dsl_count_unnamed_materialized() -> Topology:
+    """count(Materialized) without a store name burns an extra store number (KGroupedStreamImpl.count);
+    a KGroupedTable without a Grouped name makes a repartition per aggregation."""
+    longs = Materialized.with_(Serdes.string(), Serdes.long())
+    b = StreamsBuilder()
+    s = b.stream("input")
+    s.group_by_key().count(materialized=longs).to_stream().to("counts")
+    s.group_by_key().windowed_by(_time_windows(TEN_MINUTES)).count(materialized=longs).to_stream().to("windowed-counts")
+    grouped = b.table("users").group_by(lambda k, v: (k, v))
+    grouped.count(materialized=longs).to_stream().to("table-counts")
+    strings = Materialized.with_(Serdes.string(), Serdes.string())
+    grouped.reduce(lambda agg, v: agg + v, lambda agg, v: agg, Named.as_("table-reduce"), strings).to_stream().to(
+        "table-reduced"
+    )
+    return b.build()
+
+
+def dsl_suppress_named() -> Topology:
+    """suppress(...with_name) names the processor and its store "<name>-store" without burning numbers; a
+    time-limit suppress on a plain table; an on-window-close windowed count."""
+    from kstreams_nb.dsl.suppress import BufferConfig, Suppressed
+    from kstreams_nb.dsl.windows import EmitStrategy
+
+    b = StreamsBuilder()
+    s = b.stream("input")
+    (
+        s.group_by_key()
+        .count()
+        .suppress(
+            Suppressed.until_time_limit(timedelta(seconds=5), BufferConfig.max_records(100)).with_name("rate-limit")
+        )
+        .to_stream()
+        .to("limited")
+    )
+    (
+        s.group_by_key()
+        .windowed_by(_time_windows(TEN_MINUTES, ONE_MINUTE))
+        .count(Named.as_("wc"), Materialized.as_("wc-store"))
+        .suppress(Suppressed.until_window_closes(BufferConfig.unbounded()).with_name("final"))
+        .to_stream()
+        .to("final")
+    )
+    (
+        s.group_by_key()
+        .windowed_by(_time_windows(TEN_MINUTES))
+        .emit_strategy(EmitStrategy.on_window_close())
+        .count()
+        .to_stream()
+        .to("on-close")
+    )
+    (
+        b.table("table-in")
+        .suppress(Suppressed.until_time_limit(timedelta(seconds=1), BufferConfig.unbounded()))
+        .to_stream()
+        .to("table-limited")
+    )
+    return b.build()
+
+
+DSL_TOPOLOGIES: list[Callable[[], Topology]] = [
+    dsl_filter_map_chain,
+    dsl_stateless_ops,
+    dsl_group_by_key_count,
+    dsl_tumbling_window_count,
+    dsl_hopping_window_count,
+    dsl_table_group_by_count,
+    dsl_table_group_by_reduce_aggregate,
+    dsl_split_unnamed,
+    dsl_split_named,
+    dsl_select_key_to_table,
+    dsl_repartition,
+    dsl_suppress,
+    dsl_wordcount,
+    dsl_merge,
+    dsl_table_filter_materialized,
+    dsl_table_named_source,
+    dsl_named_operators,
+    dsl_process_with_store,
+    dsl_two_aggregations,
+    dsl_two_aggregations_named,
+    dsl_group_by_key_after_map,
+    dsl_windowed_reduce_aggregate,
+    dsl_table_unnamed_materialized,
+    dsl_rekey_grouping,
+    dsl_count_unnamed_materialized,
+    dsl_suppress_named,
+]
+
+
 #: golden name -> builder, in the oracle's order
 TOPOLOGIES: dict[str, Callable[[], Topology]] = {
     f.__name__: f
@@ -307,5 +752,6 @@ TOPOLOGIES: dict[str, Callable[[], Topology]] = {
         # tables of 64 and 128 buckets for the node HashMap
         _random(7, 45),
         _random(8, 70),
+        *DSL_TOPOLOGIES,
     ]
 }

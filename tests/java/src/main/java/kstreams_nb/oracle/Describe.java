@@ -31,6 +31,7 @@ public final class Describe {
     static Map<String, Supplier<Topology>> catalog() {
         final Map<String, Supplier<Topology>> all = new LinkedHashMap<>();
         ProcessorApiTopologies.register(all);
+        DslTopologies.register(all);
         return all;
     }
 
