@@ -16,6 +16,7 @@ Example::
 
 from __future__ import annotations
 
+import dataclasses
 import json as _json
 import struct
 from collections.abc import Callable
@@ -128,8 +129,14 @@ if _orjson is not None:
     _json_from: Callable[[bytes], Any] = _orjson.loads
 else:  # pragma: no cover - depends on the environment
 
+    def _json_default(obj: Any) -> Any:
+        # as orjson: a dataclass instance (e.g. a Windowed key) is written as an object of its fields
+        if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+            return {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
+        raise TypeError(f"Type is not JSON serializable: {type(obj).__name__}")
+
     def _json_to(data: Any) -> bytes:
-        return _json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+        return _json.dumps(data, separators=(",", ":"), ensure_ascii=False, default=_json_default).encode("utf-8")
 
     _json_from = _json.loads
 

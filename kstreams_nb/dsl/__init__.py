@@ -1,7 +1,7 @@
 """The Streams DSL: StreamsBuilder, KStream, KTable, grouped and windowed streams, and their options."""
 
 from kstreams_nb.dsl.builder import StreamsBuilder
-from kstreams_nb.dsl.grouped import KGroupedStream
+from kstreams_nb.dsl.grouped import KGroupedStream, KGroupedTable
 from kstreams_nb.dsl.kstream import BranchedKStream, KStream
 from kstreams_nb.dsl.ktable import KTable
 from kstreams_nb.dsl.options import (
@@ -16,16 +16,23 @@ from kstreams_nb.dsl.options import (
     Repartitioned,
     StreamJoined,
 )
+from kstreams_nb.dsl.suppress import BufferConfig, BufferFullStrategy, Suppressed
 from kstreams_nb.dsl.table import Change
+from kstreams_nb.dsl.windowed import TimeWindowedKStream
+from kstreams_nb.dsl.windows import EmitStrategy, StrategyType, TimeWindowedSerde, TimeWindows, WindowedSerdes
 
 __all__ = [
     "Branched",
     "BranchedKStream",
+    "BufferConfig",
+    "BufferFullStrategy",
     "Change",
     "Consumed",
+    "EmitStrategy",
     "Grouped",
     "Joined",
     "KGroupedStream",
+    "KGroupedTable",
     "KStream",
     "KTable",
     "Materialized",
@@ -33,6 +40,12 @@ __all__ = [
     "Printed",
     "Produced",
     "Repartitioned",
+    "StrategyType",
     "StreamJoined",
     "StreamsBuilder",
+    "Suppressed",
+    "TimeWindowedKStream",
+    "TimeWindowedSerde",
+    "TimeWindows",
+    "WindowedSerdes",
 ]

@@ -6,17 +6,14 @@ record's and the previous aggregate's; updates are forwarded as ``Change(new, ol
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from typing import Any
 
-from kstreams_nb.dsl.table import Change
+from kstreams_nb.dsl.table import Change, warn_skipped_record
 from kstreams_nb.processor import Processor
 from kstreams_nb.records import Record
 
 __all__ = ["StreamAggregateSupplier", "StreamReduceSupplier", "count_aggregator", "count_initializer"]
-
-log = logging.getLogger(__name__)
 
 
 def count_initializer() -> int:
@@ -56,7 +53,7 @@ class _StreamAggregate(Processor):
         key, value = record.key, record.value
         if key is None or value is None:
             self.dropped += 1
-            log.warning("Skipping record due to null key or value. topic=%s", getattr(self.context, "topic", None))
+            warn_skipped_record(self.context, "Skipping record due to null key or value.")
             return
         old_vt = self.store.get(key)
         if old_vt is None or old_vt.value is None:
@@ -98,7 +95,7 @@ class _StreamReduce(Processor):
         key, value = record.key, record.value
         if key is None or value is None:
             self.dropped += 1
-            log.warning("Skipping record due to null key or value. topic=%s", getattr(self.context, "topic", None))
+            warn_skipped_record(self.context, "Skipping record due to null key or value.")
             return
         old_vt = self.store.get(key)
         if old_vt is None or old_vt.value is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from kstreams_nb.dsl._graph import (
@@ -66,21 +67,27 @@ class StreamsBuilder:
         return KStream(self._internal, node, c.key_serde, c.value_serde)
 
     def table(self, topic: str, consumed: Consumed | None = None, materialized: Materialized | None = None) -> KTable:
-        """The topic read as a table (latest value per key); materialized only if named or needed."""
-        c = consumed or Consumed()
+        """The topic read as a table (latest value per key); materialized only if named or needed downstream.
+
+        As in Kafka, the serdes of ``consumed`` win over those of ``materialized`` when both are given.
+        """
         m = materialized or Materialized()
-        key_serde = m.key_serde if m.key_serde is not None else c.key_serde
-        value_serde = m.value_serde if m.value_serde is not None else c.value_serde
-        store_name = m.store_name or self._internal.new_store_name(f"{topic}-")
-        source_name = self._internal.name_or_generate(c.name, "KSTREAM-SOURCE-")
-        table_name = f"{c.name}-table-source" if c.name else self._internal.new_processor_name("KTABLE-SOURCE-")
-        source = SourceGraphNode(source_name, [topic], None, Consumed(key_serde, value_serde, c.timestamp_extractor,
-                                                                       c.offset_reset, source_name))
-        self._internal.add(source)
-        node = table_source_node(table_name, [source], store_name, m, key_serde, value_serde,
+        if consumed is not None:
+            m = replace(m, key_serde=consumed.key_serde, value_serde=consumed.value_serde)
+        c = consumed or Consumed(m.key_serde, m.value_serde)
+        b = self._internal
+        store_name = m.store_name or b.new_store_name(f"{topic}-")
+        # Kafka: a named table's source is "<name>-source" and its KTABLE-SOURCE is "<name>"
+        source_name = b.new_processor_name("KSTREAM-SOURCE-")
+        if c.name is not None:
+            source_name = f"{c.name}-source"
+        table_name = b.name_or_generate(c.name, "KTABLE-SOURCE-")
+        source = SourceGraphNode(source_name, [topic], None, replace(c, name=source_name))
+        b.add(source)
+        node = table_source_node(table_name, [source], store_name, m, c.key_serde, c.value_serde,
                                  queryable=m.store_name)
-        self._internal.add(node)
-        return KTable(self._internal, node, key_serde, value_serde, m.store_name)
+        b.add(node)
+        return KTable(b, node, c.key_serde, c.value_serde, m.store_name)
 
     def add_state_store(self, store_builder: Any) -> StreamsBuilder:
         """Add a store that ``process(..., store_name)`` operators can use."""

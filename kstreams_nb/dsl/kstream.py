@@ -7,7 +7,13 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from kstreams_nb.dsl import stateless as st
-from kstreams_nb.dsl._graph import GraphNode, InternalStreamsBuilder, ProcessorGraphNode, RepartitionGraphNode, SinkGraphNode
+from kstreams_nb.dsl._graph import (
+    GraphNode,
+    InternalStreamsBuilder,
+    ProcessorGraphNode,
+    RepartitionGraphNode,
+    SinkGraphNode,
+)
 from kstreams_nb.dsl.options import Branched, Grouped, Materialized, Named, Printed, Produced, Repartitioned
 from kstreams_nb.errors import TopologyError
 
@@ -148,8 +154,8 @@ class KStream:
     def print(self, printed: Printed | None = None) -> None:
         """Print each record as ``[label]: key, value`` (terminal)."""
         printed = printed or Printed.to_sys_out()
-        name = self._builder.new_processor_name("KSTREAM-PRINTER-")
-        label = printed.label or name
+        name = self._builder.name_or_generate(printed.name, "KSTREAM-PRINTER-")
+        label = printed.label or self.name  # Kafka labels with the printed stream's name, not the printer's
         node = ProcessorGraphNode(name, [self._node], partial(st.Print, label, printed.mapper, printed.file_path))
         self._builder.add(node)
 
@@ -190,8 +196,12 @@ class KStream:
         if not isinstance(topic, str) and not callable(topic):
             raise TopologyError(f"to() takes a topic name or a TopicNameExtractor, got {topic!r}")
         name = self._builder.name_or_generate(produced.name, "KSTREAM-SINK-")
-        if produced.key_serde is None and produced.value_serde is None:
-            produced = Produced(self.key_serde, self.value_serde, produced.partitioner, produced.name)
+        produced = Produced(
+            produced.key_serde if produced.key_serde is not None else self.key_serde,
+            produced.value_serde if produced.value_serde is not None else self.value_serde,
+            produced.partitioner,
+            produced.name,
+        )
         self._builder.add(SinkGraphNode(name, [self._node], topic, produced))
 
     def repartition(self, repartitioned: Repartitioned | None = None) -> KStream:
@@ -200,7 +210,8 @@ class KStream:
         prefix = r.name if r.name is not None else self._builder.new_processor_name("KSTREAM-REPARTITION-")
         key_serde = r.key_serde if r.key_serde is not None else self.key_serde
         value_serde = r.value_serde if r.value_serde is not None else self.value_serde
-        node = self._repartition_node(prefix, key_serde, value_serde, r.partitioner, r.number_of_partitions)
+        # as Kafka's doRepartition: the topic's key serde is Repartitioned's own (None = the default serde)
+        node = self._repartition_node(prefix, r.key_serde, value_serde, r.partitioner, r.number_of_partitions)
         return KStream(self._builder, node, key_serde, value_serde, False)
 
     def _repartition_node(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +16,16 @@ if TYPE_CHECKING:
     from kstreams_nb.dsl.grouped import KGroupedTable
 
 __all__ = ["KTable", "TableProcessorGraphNode", "table_source_node"]
+
+
+def _call_enable(enable: Callable[..., Any], force_materialization: bool) -> bool:
+    """Call a supplier's ``enable_sending_old_values`` (with or without the force flag); a None result is success."""
+    try:
+        takes_flag = bool(inspect.signature(enable).parameters)
+    except (TypeError, ValueError):  # pragma: no cover - builtins without a signature
+        takes_flag = True
+    result = enable(force_materialization) if takes_flag else enable()
+    return result is None or bool(result)
 
 
 class TableProcessorGraphNode(ProcessorGraphNode):
@@ -88,25 +99,31 @@ class KTable:
     def _supplier(self) -> Any:
         return getattr(self._node, "supplier", None)
 
-    def enable_sending_old_values(self, force_materialization: bool = True) -> None:
-        """Make this table's updates carry old values (materializing the source if needed)."""
+    def enable_sending_old_values(self, force_materialization: bool = True) -> bool:
+        """Make this table's updates carry old values; True when they will (Kafka's ``enableSendingOldValues``).
+
+        A source table must be materialized for that: it is when ``force_materialization`` is true, otherwise
+        an unmaterialized source (and any unmaterialized operator reading it) returns False.
+        """
+        node = self._node
+        if getattr(node, "send_old_values_enabled", False):
+            return True
         supplier = self._supplier
         if isinstance(supplier, tp.KTableSourceSupplier):
-            if force_materialization:
-                supplier.materialize()
-            supplier.send_old_values = True
-            return
-        if isinstance(supplier, (tp.KTableFilterSupplier, tp.KTableMapValuesSupplier)):
-            parent = getattr(self._node, "parent_table", None)
-            if parent is not None:
-                parent.enable_sending_old_values(force_materialization)
-            supplier.send_old_values = True
-            return
-        if supplier is not None and hasattr(supplier, "send_old_values"):
-            supplier.send_old_values = True
-            enable = getattr(supplier, "enable_sending_old_values", None)
-            if callable(enable):
-                enable()
+            if not force_materialization and not supplier.materialized:
+                return False
+            supplier.enable_sending_old_values()
+        elif supplier is not None and callable(getattr(supplier, "enable_sending_old_values", None)):
+            if not _call_enable(supplier.enable_sending_old_values, force_materialization):
+                return False
+        elif supplier is not None and hasattr(supplier, "send_old_values"):
+            supplier.send_old_values = True  # stream aggregations: always materialized
+        node.send_old_values_enabled = True  # type: ignore[attr-defined]
+        return True
+
+    def sending_old_value_enabled(self) -> bool:
+        """True once :meth:`enable_sending_old_values` succeeded on this table."""
+        return bool(getattr(self._node, "send_old_values_enabled", False))
 
     def _table_op(
         self,
@@ -116,21 +133,25 @@ class KTable:
         materialized: Materialized | None,
         value_serde: Any,
     ) -> KTable:
-        store_name = queryable = None
+        store_name = None
         builder = None
         key_serde = self.key_serde
         if materialized is not None:
-            store_name = materialized.store_name or self._builder.new_store_name(prefix)
-            queryable = store_name
+            # only a named Materialized materializes; an unnamed one still burns a store number first, as Kafka
+            store_name = materialized.store_name
+            if store_name is None:
+                self._builder.new_store_name(prefix)
             key_serde = materialized.key_serde if materialized.key_serde is not None else self.key_serde
             if materialized.value_serde is not None:
                 value_serde = materialized.value_serde
-            builder = tp.materialize_kv(store_name, materialized, key_serde, value_serde)
+            if store_name is not None:
+                builder = tp.materialize_kv(store_name, materialized, key_serde, value_serde)
         name = self._builder.name_or_generate(_name(named), prefix)
-        supplier = make_supplier(store_name, queryable)
+        supplier = make_supplier(store_name, store_name)
+        supplier.parent = self
         node = TableProcessorGraphNode(name, [self._node], supplier, builder, parent_table=self)
         self._builder.add(node)
-        return KTable(self._builder, node, key_serde, value_serde, queryable)
+        return KTable(self._builder, node, key_serde, value_serde, store_name)
 
     def filter(
         self, predicate: Callable[[Any, Any], Any], named: Named | str | None = None,
@@ -138,10 +159,7 @@ class KTable:
     ) -> KTable:
         """Keep rows where ``predicate(key, value)``; a filtered-out update is forwarded as a delete."""
         _check_callable(predicate, "filter's predicate", "(key, value) -> bool")
-        return self._table_op(
-            "KTABLE-FILTER-", named, lambda s, q: tp.KTableFilterSupplier(predicate, False, s, q), materialized,
-            self.value_serde,
-        )
+        return self._filter(predicate, False, named, materialized)
 
     def filter_not(
         self, predicate: Callable[[Any, Any], Any], named: Named | str | None = None,
@@ -149,10 +167,20 @@ class KTable:
     ) -> KTable:
         """Drop rows where ``predicate(key, value)`` (forwarded as deletes)."""
         _check_callable(predicate, "filter_not's predicate", "(key, value) -> bool")
-        return self._table_op(
-            "KTABLE-FILTER-", named, lambda s, q: tp.KTableFilterSupplier(predicate, True, s, q), materialized,
-            self.value_serde,
-        )
+        return self._filter(predicate, True, named, materialized)
+
+    def _filter(
+        self, predicate: Callable[[Any, Any], Any], negate: bool, named: Named | str | None,
+        materialized: Materialized | None,
+    ) -> KTable:
+        def make(store: str | None, queryable: str | None) -> tp.KTableFilterSupplier:
+            supplier = tp.KTableFilterSupplier(predicate, negate, store, queryable)
+            # Kafka's KTableFilter: when the parent is already materialized, send old values to avoid
+            # forwarding needless tombstones
+            supplier.send_old_values = self.enable_sending_old_values(False)
+            return supplier
+
+        return self._table_op("KTABLE-FILTER-", named, make, materialized, self.value_serde)
 
     def map_values(
         self, mapper: Callable[..., Any], named: Named | str | None = None,
@@ -177,7 +205,9 @@ class KTable:
         stream = KStream(self._builder, node, self.key_serde, self.value_serde)
         return stream.select_key(mapper) if mapper is not None else stream
 
-    def group_by(self, selector: Callable[[Any, Any], tuple[Any, Any]], grouped: Grouped | None = None) -> KGroupedTable:
+    def group_by(
+        self, selector: Callable[[Any, Any], tuple[Any, Any]], grouped: Grouped | None = None
+    ) -> KGroupedTable:
         """Re-group rows by ``selector(key, value) -> (new_key, new_value)`` (always repartitions)."""
         from kstreams_nb.dsl.grouped import KGroupedTable
 

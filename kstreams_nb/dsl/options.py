@@ -10,12 +10,14 @@ Example::
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
 from kstreams_nb._time import to_millis
+from kstreams_nb.errors import TopologyError
 
 __all__ = [
     "Branched",
@@ -31,11 +33,36 @@ __all__ = [
 ]
 
 
+_MAX_NAME_LENGTH = 249
+_LEGAL_NAME = re.compile(r"[a-zA-Z0-9._-]+")
+
+
+def _validated(name: str) -> str:
+    """Kafka's ``Named.validate``: ASCII alphanumerics, '.', '_' and '-', at most 249 characters."""
+    if not isinstance(name, str):
+        raise TopologyError(f"Name must be a str, got {type(name).__name__}")
+    if not name:
+        raise TopologyError("Name is illegal, it can't be empty")
+    if name in (".", ".."):
+        raise TopologyError('Name cannot be "." or ".."')
+    if len(name) > _MAX_NAME_LENGTH:
+        raise TopologyError(f"Name is illegal, it can't be longer than {_MAX_NAME_LENGTH} characters, name: {name}")
+    if not _LEGAL_NAME.fullmatch(name):
+        raise TopologyError(
+            f'Name "{name}" is illegal, it contains a character other than ASCII alphanumerics, \'.\', \'_\' and \'-\''
+        )
+    return name
+
+
 @dataclass(frozen=True)
 class Named:
-    """A user-chosen processor name (``Named.as_("my-filter")``)."""
+    """A user-chosen processor name (``Named.as_("my-filter")``), validated as Kafka does."""
 
     name: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.name is not None:
+            _validated(self.name)
 
     @staticmethod
     def as_(name: str) -> Named:
@@ -199,8 +226,9 @@ class Repartitioned:
         return replace(self, number_of_partitions=n)
 
     def __post_init__(self) -> None:
-        if self.number_of_partitions is not None and self.number_of_partitions < 1:
-            raise ValueError(f"number_of_partitions must be at least 1, got {self.number_of_partitions}")
+        n = self.number_of_partitions
+        if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
+            raise TopologyError(f"Repartitioned's number_of_partitions must be a positive int, got {n!r}")
 
 
 @dataclass(frozen=True)
@@ -220,7 +248,7 @@ class Materialized:
     def as_(name_or_supplier: Any) -> Materialized:
         """Materialize into a store of that name (or from that store supplier)."""
         if isinstance(name_or_supplier, str):
-            return Materialized(store_name=name_or_supplier)
+            return Materialized(store_name=_validated(name_or_supplier))
         return Materialized(store_name=getattr(name_or_supplier, "name", None), supplier=name_or_supplier)
 
     @staticmethod
@@ -286,11 +314,12 @@ class Branched:
 
 @dataclass(frozen=True)
 class Printed:
-    """Where ``KStream.print`` writes: stdout or a file, with an optional label and mapper."""
+    """Where ``KStream.print`` writes: stdout or a file, with an optional label, mapper and processor name."""
 
     file_path: str | None = None
     label: str | None = None
     mapper: Callable[[Any, Any], str] | None = None
+    name: str | None = None
 
     @staticmethod
     def to_sys_out() -> Printed:
@@ -309,6 +338,10 @@ class Printed:
     def with_key_value_mapper(self, mapper: Callable[[Any, Any], str]) -> Printed:
         """A copy printing ``mapper(key, value)`` instead of ``key, value``."""
         return replace(self, mapper=mapper)
+
+    def with_name(self, name: str) -> Printed:
+        """A copy naming the printer processor."""
+        return replace(self, name=_validated(name))
 
 
 @dataclass(frozen=True)

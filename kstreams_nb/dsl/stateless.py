@@ -146,7 +146,7 @@ class Print(Processor):
 
     def init(self, context: Any) -> None:
         super().init(context)
-        self._out = open(self.file_path, "a", encoding="utf-8") if self.file_path else None  # noqa: SIM115
+        self._out = open(self.file_path, "a", encoding="utf-8") if self.file_path else None
 
     def process(self, record: Record) -> None:
         text = self.mapper(record.key, record.value) if self.mapper else f"{record.key}, {record.value}"

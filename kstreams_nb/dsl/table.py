@@ -36,6 +36,10 @@ class Change:
         return f"({self.new}<-{self.old})"
 
 
+def _value_or_none(value_and_timestamp: Any) -> Any:
+    return value_and_timestamp.value if value_and_timestamp is not None else None
+
+
 def materialize_kv(store_name: str, materialized: Any, key_serde: Any, value_serde: Any) -> Any:
     """A timestamped in-memory key-value store builder following ``materialized``'s options."""
     from kstreams_nb.state import Stores
@@ -57,6 +61,8 @@ class _TableSupplier:
         self.store_name = store_name
         self.queryable_name = queryable_name
         self.send_old_values = False
+        #: the KTable this operator reads (asked for old values when this one must send them)
+        self.parent: Any = None
 
     @property
     def materialized(self) -> bool:
@@ -67,9 +73,36 @@ class _TableSupplier:
         """Keep the result in the store (a downstream operator needs it)."""
         self.queryable_name = self.store_name
 
+    def enable_sending_old_values(self, force_materialization: bool) -> bool:
+        """Kafka's KTableProcessorSupplier.enableSendingOldValues: a materialized operator reads old values
+        from its own store; otherwise the parent must send them. True when old values will be sent."""
+        if self.queryable_name is not None:
+            self.send_old_values = True
+            return True
+        if self.parent is not None and self.parent.enable_sending_old_values(force_materialization):
+            self.send_old_values = True
+        return self.send_old_values
+
+
+def warn_skipped_record(
+    context: Any, what: str, end: str = "", unknown: str = "Topic, partition, and offset not known."
+) -> None:
+    """Log ``what`` with the record's position, worded as Kafka's KTableSource does."""
+    md = getattr(context, "record_metadata", None)
+    if md is not None:
+        log.warning("%s topic=[%s] partition=[%s] offset=[%s]%s", what, md.topic, md.partition, md.offset, end)
+    else:
+        log.warning("%s %s", what, unknown)
+
 
 class KTableSourceSupplier(_TableSupplier):
     """Supplier of the KTABLE-SOURCE / KSTREAM-TOTABLE processor."""
+
+    def enable_sending_old_values(self, force_materialization: bool = True) -> bool:
+        """Send old values; a source must be materialized for that (it reads them from its store)."""
+        self.send_old_values = True
+        self.queryable_name = self.store_name
+        return True
 
     def __call__(self) -> Processor:
         return _TableSource(self)
@@ -88,7 +121,7 @@ class _TableSource(Processor):
     def process(self, record: Record) -> None:
         key = record.key
         if key is None:
-            log.warning("Skipping record due to null key. topic=%s", getattr(self.context, "topic", None))
+            warn_skipped_record(self.context, "Skipping record due to null key.")
             return
         store = self.store
         if store is None:
@@ -99,9 +132,12 @@ class _TableSource(Processor):
         if old_vt is not None:
             old = old_vt.value
             if record.timestamp < old_vt.timestamp:
-                log.warning(
-                    "Detected out-of-order KTable update for %s, old timestamp=[%s] new timestamp=[%s].",
-                    store.name, old_vt.timestamp, record.timestamp,
+                warn_skipped_record(
+                    self.context,
+                    f"Detected out-of-order KTable update for {store.name}, old timestamp=[{old_vt.timestamp}] "
+                    f"new timestamp=[{record.timestamp}].",
+                    ".",
+                    "Topic, partition and offset not known.",
                 )
         store.put(key, record.value, record.timestamp)
         self.context.forward(record.with_value(Change(record.value, old if self.spec.send_old_values else None)))
@@ -138,13 +174,17 @@ class _TableFilter(Processor):
 
     def process(self, record: Record) -> None:
         change: Change = record.value
-        new = self._compute(record.key, change.new)
+        key = record.key
+        new = self._compute(key, change.new)
         send_old = self.spec.send_old_values
-        old = self._compute(record.key, change.old) if send_old else None
+        store = self.store
+        old = None
+        if send_old:  # a materialized filter reads the old value from its own store
+            old = _value_or_none(store.get(key)) if store is not None else self._compute(key, change.old)
         if send_old and old is None and new is None:
             return
-        if self.store is not None:
-            self.store.put(record.key, new, record.timestamp)
+        if store is not None:
+            store.put(key, new, record.timestamp)
         self.context.forward(record.with_value(Change(new, old)))
 
 
@@ -172,12 +212,17 @@ class _TableMapValues(Processor):
     def process(self, record: Record) -> None:
         change: Change = record.value
         mapper = self.spec.mapper
-        new = mapper(record.key, change.new) if change.new is not None else None
+        key = record.key
+        store = self.store
+        new = mapper(key, change.new) if change.new is not None else None
         old = None
-        if self.spec.send_old_values and change.old is not None:
-            old = mapper(record.key, change.old)
-        if self.store is not None:
-            self.store.put(record.key, new, record.timestamp)
+        if self.spec.send_old_values:  # a materialized operator reads the old value from its own store
+            if store is not None:
+                old = _value_or_none(store.get(key))
+            elif change.old is not None:
+                old = mapper(key, change.old)
+        if store is not None:
+            store.put(key, new, record.timestamp)
         self.context.forward(record.with_value(Change(new, old)))
 
 

@@ -1,0 +1,299 @@
+"""The suppression buffer store (Kafka's ``InMemoryTimeOrderedKeyValueChangeBuffer``).
+
+Entries are keyed by the serialized table key and ordered by (buffer time, key bytes). Re-buffering a key keeps
+its place and its *prior* value (the old value of its first update) and replaces the rest. ``buffer_size`` is
+Kafka's estimate: 8 + key bytes + prior/old/new value bytes (the old value only when it is not the prior one)
++ the record context (timestamp, offset, topic, partition, headers).
+
+With logging on, dirty keys are written to ``<application.id>-<store>-changelog`` on ``flush()`` in Kafka's v3
+buffer format (record context, prior, old, new, buffer time); evicted keys get tombstones.
+
+Example::
+
+    >>> b = SuppressionBufferBuilder("buf", None, None).with_logging_disabled()
+    >>> b.name, b.logging_enabled, type(b.build()).__name__
+    ('buf', False, 'InMemorySuppressionBuffer')
+"""
+
+from __future__ import annotations
+
+import heapq
+import struct
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from kstreams_nb.dsl.table import Change
+from kstreams_nb.errors import StateStoreError
+from kstreams_nb.records import Headers, Record
+from kstreams_nb.serdes import Serdes
+from kstreams_nb.state import RestoreRecord, StateStore, StateStoreContext, StoreBuilder, changelog_topic_name
+
+__all__ = ["InMemorySuppressionBuffer", "SuppressionBufferBuilder"]
+
+_NO_MIN = 2**63 - 1
+_NULL = -1
+_DUPLICATE_OF_PRIOR = -2
+
+
+class _Entry:
+    __slots__ = ("key_bytes", "new", "offset", "old", "old_is_prior", "partition", "prior", "record", "size", "time",
+                 "topic")
+
+    def __init__(self, time: int, key_bytes: bytes) -> None:
+        self.time = time
+        self.key_bytes = key_bytes
+        self.record: Record | None = None
+        self.prior: bytes | None = None
+        self.old: bytes | None = None
+        self.new: bytes | None = None
+        self.old_is_prior = False
+        self.topic: str | None = None
+        self.partition = -1
+        self.offset = -1
+        self.size = 0
+
+    def compute_size(self) -> int:
+        size = 8 + len(self.key_bytes)
+        size += len(self.prior) if self.prior is not None else 0
+        size += 0 if self.old is None or self.old_is_prior else len(self.old)
+        size += len(self.new) if self.new is not None else 0
+        size += 8 + 8 + 4 + (len(self.topic) if self.topic is not None else 0)  # ProcessorRecordContext
+        assert self.record is not None
+        for hkey, hvalue in self.record.headers:
+            size += len(hkey) + (len(hvalue) if hvalue is not None else 0)
+        self.size = size
+        return size
+
+
+def _sized(data: bytes | None) -> bytes:
+    return struct.pack(">i", _NULL) if data is None else struct.pack(">i", len(data)) + data
+
+
+class InMemorySuppressionBuffer:
+    """A time-ordered buffer of the latest ``Change`` per key (what KTABLE-SUPPRESS holds back).
+
+    Example::
+
+        >>> buffer = InMemorySuppressionBuffer("buf", Serdes.string(), Serdes.long(), logging_enabled=False)
+        >>> buffer.num_records, buffer.min_timestamp == 2**63 - 1
+        (0, True)
+    """
+
+    def __init__(self, name: str, key_serde: Any, value_serde: Any, logging_enabled: bool) -> None:
+        self._name = name
+        self._key_serde = key_serde
+        self._value_serde = value_serde
+        self._logging = logging_enabled
+        self._index: dict[bytes, _Entry] = {}
+        self._heap: list[tuple[int, bytes]] = []
+        self._size = 0
+        self._dirty: set[bytes] = set()
+        self._open = False
+        self._context: StateStoreContext | None = None
+        self._topic = name
+
+    # ---- StateStore
+    @property
+    def name(self) -> str:
+        """The store's name."""
+        return self._name
+
+    @property
+    def persistent(self) -> bool:
+        """False: the buffer lives in memory (and in its changelog)."""
+        return False
+
+    def init(self, context: StateStoreContext, root: StateStore) -> None:
+        """Resolve default serdes and register with the engine."""
+        self._context = context
+        self._key_serde = self._key_serde or context.key_serde or Serdes.json()
+        self._value_serde = self._value_serde or context.value_serde or Serdes.json()
+        self._topic = changelog_topic_name(context.application_id, self._name)
+        self._open = True
+        context.register(root, self.restore_batch, logged=self._logging)
+
+    def flush(self) -> None:
+        """Write the changes since the last flush to the changelog."""
+        context = self._context
+        if not self._logging or context is None or not self._dirty:
+            return
+        for key_bytes in sorted(self._dirty):
+            entry = self._index.get(key_bytes)
+            if entry is None:
+                context.log_change(self._name, key_bytes, None, None)
+            else:
+                assert entry.record is not None
+                context.log_change(self._name, key_bytes, self._encode(entry), entry.record.timestamp)
+        self._dirty.clear()
+
+    def close(self) -> None:
+        """Forget everything."""
+        self._open = False
+        self._index.clear()
+        self._heap.clear()
+        self._dirty.clear()
+        self._size = 0
+
+    def is_open(self) -> bool:
+        """Whether the store is initialised and not closed."""
+        return self._open
+
+    # ---- the buffer
+    @property
+    def num_records(self) -> int:
+        """How many keys are buffered."""
+        return len(self._index)
+
+    @property
+    def buffer_size(self) -> int:
+        """Kafka's estimate of the buffer's size in bytes."""
+        return self._size
+
+    @property
+    def min_timestamp(self) -> int:
+        """The smallest buffer time (2**63 - 1 when empty)."""
+        return self._heap[0][0] if self._heap else _NO_MIN
+
+    def put(self, time: int, record: Record, topic: str | None, partition: int, offset: int) -> None:
+        """Buffer ``record`` (its value a Change) at ``time``; a buffered key keeps its time and prior value."""
+        if not self._open:
+            raise StateStoreError(f"suppression buffer {self._name} is not open")
+        change: Change = record.value
+        if change is None:
+            raise StateStoreError("a suppression buffer takes Change values, got None")
+        key_bytes = self._key_serde.serialize(self._topic, record.key)
+        if key_bytes is None:
+            raise StateStoreError(f"the key serde of {self._name} serialized {record.key!r} to null")
+        entry = self._index.get(key_bytes)
+        old = self._value_serde.serialize(self._topic, change.old)
+        if entry is None:
+            entry = _Entry(time, key_bytes)
+            entry.prior = old
+            entry.old_is_prior = True
+            self._index[key_bytes] = entry
+            heapq.heappush(self._heap, (time, key_bytes))
+        else:
+            self._size -= entry.size
+            entry.old_is_prior = False
+        entry.old = old
+        entry.new = self._value_serde.serialize(self._topic, change.new)
+        entry.record = record
+        entry.topic, entry.partition, entry.offset = topic, partition, offset
+        self._size += entry.compute_size()
+        if self._logging:
+            self._dirty.add(key_bytes)
+
+    def evict_while(self, predicate: Callable[[], bool], callback: Callable[[Record], None]) -> None:
+        """While ``predicate()``: hand the oldest entry's record to ``callback`` and remove it."""
+        heap, index = self._heap, self._index
+        while heap and predicate():
+            _, key_bytes = heap[0]
+            entry = index[key_bytes]
+            assert entry.record is not None
+            callback(entry.record)
+            heapq.heappop(heap)
+            del index[key_bytes]
+            self._size -= entry.size
+            if self._logging:
+                self._dirty.add(key_bytes)
+
+    def prior_value_for_buffered(self, key: Any) -> tuple[bool, Any]:
+        """``(True, prior value)`` when ``key`` is buffered (the value downstream last saw), else ``(False, None)``."""
+        entry = self._index.get(self._key_serde.serialize(self._topic, key))
+        if entry is None:
+            return False, None
+        return True, self._value_serde.deserialize(self._topic, entry.prior)
+
+    # ---- changelog (Kafka's BufferValue v3 layout + buffer time)
+    def _encode(self, entry: _Entry) -> bytes:
+        record = entry.record
+        assert record is not None
+        topic = (entry.topic or "").encode("utf-8")
+        parts = [struct.pack(">qqi", record.timestamp, entry.offset, len(topic)), topic,
+                 struct.pack(">ii", entry.partition, len(record.headers))]
+        for hkey, hvalue in record.headers:
+            parts.append(_sized(hkey.encode("utf-8")))
+            parts.append(_sized(hvalue))
+        parts.append(_sized(entry.prior))
+        if entry.old is None:
+            parts.append(struct.pack(">i", _NULL))
+        elif entry.old == entry.prior:
+            parts.append(struct.pack(">i", _DUPLICATE_OF_PRIOR))
+        else:
+            parts.append(_sized(entry.old))
+        parts.append(_sized(entry.new))
+        parts.append(struct.pack(">q", entry.time))
+        return b"".join(parts)
+
+    def restore_batch(self, records: Sequence[RestoreRecord]) -> None:
+        """Rebuild entries from changelog records (a None value removes the key)."""
+        for rec in records:
+            key_bytes, value = bytes(rec[0]), rec[1]
+            old_entry = self._index.pop(key_bytes, None)
+            if old_entry is not None:
+                self._size -= old_entry.size
+            if value is not None:
+                entry = self._decode(key_bytes, bytes(value))
+                self._index[key_bytes] = entry
+                self._size += entry.compute_size()
+        self._heap = sorted((e.time, k) for k, e in self._index.items())
+
+    def _decode(self, key_bytes: bytes, data: bytes) -> _Entry:
+        pos = 0
+
+        def take(n: int) -> bytes:
+            nonlocal pos
+            chunk = data[pos:pos + n]
+            pos += n
+            return chunk
+
+        def sized(length: int | None = None) -> bytes | None:
+            n = struct.unpack(">i", take(4))[0] if length is None else length
+            return None if n == _NULL else take(n)
+
+        timestamp, offset, topic_len = struct.unpack(">qqi", take(20))
+        topic = take(topic_len).decode("utf-8")
+        partition, n_headers = struct.unpack(">ii", take(8))
+        headers = []
+        for _ in range(n_headers):
+            hkey = sized()
+            headers.append(((hkey or b"").decode("utf-8"), sized()))
+        prior = sized()
+        old_len = struct.unpack(">i", take(4))[0]
+        old = prior if old_len == _DUPLICATE_OF_PRIOR else sized(old_len)
+        new = sized()
+        (time,) = struct.unpack(">q", take(8))
+        entry = _Entry(time, key_bytes)
+        entry.prior, entry.old, entry.new = prior, old, new
+        entry.old_is_prior = old_len == _DUPLICATE_OF_PRIOR
+        entry.topic, entry.partition, entry.offset = topic, partition, offset
+        vs = self._value_serde
+        change = Change(vs.deserialize(self._topic, new), vs.deserialize(self._topic, old))
+        key = self._key_serde.deserialize(self._topic, key_bytes)
+        entry.record = Record(key, change, timestamp, Headers(headers))
+        return entry
+
+    def __repr__(self) -> str:
+        return f"InMemorySuppressionBuffer({self._name!r}, records={len(self._index)}, bytes={self._size})"
+
+
+class SuppressionBufferBuilder(StoreBuilder):
+    """Builds :class:`InMemorySuppressionBuffer` (Kafka's ``InMemoryTimeOrderedKeyValueChangeBuffer.Builder``);
+    None serdes come from the application's defaults.
+
+    Example::
+
+        >>> SuppressionBufferBuilder("KTABLE-SUPPRESS-STATE-STORE-0000000004", None, None).logging_enabled
+        True
+    """
+
+    __slots__ = ("key_serde", "value_serde")
+
+    def __init__(self, name: str, key_serde: Any, value_serde: Any) -> None:
+        super().__init__(name)
+        self.key_serde = key_serde
+        self.value_serde = value_serde
+
+    def build(self) -> InMemorySuppressionBuffer:
+        """A new, empty buffer."""
+        return InMemorySuppressionBuffer(self.name, self.key_serde, self.value_serde, self.logging_enabled)
