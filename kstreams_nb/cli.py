@@ -37,21 +37,22 @@ def _demo() -> int:
             records = driver.create_output_topic(topic, Serdes.string(), Serdes.string()).read_key_values_to_list()
             out.write(f"  {topic:<11} {records}\n")
 
-    clicks = [("alice", 0), ("bob", 2_000), ("alice", 4_000), ("carol", 11_000), ("alice", 12_000), ("bob", 25_000)]
+    readings = [("sensor-a", 3, 0), ("sensor-b", 5, 2_000), ("sensor-a", 4, 4_000), ("sensor-c", 1, 11_000),
+                ("sensor-a", 2, 12_000), ("sensor-b", 7, 25_000)]
     for kind in (PunctuationType.STREAM_TIME, PunctuationType.WALL_CLOCK_TIME):
-        out.write(f"\n== 2. Per-key counts emitted every 10 s of {kind.name.lower().replace('_', ' ')}\n")
+        out.write(f"\n== 2. Per-key aggregates emitted every 10 s of {kind.name.lower().replace('_', ' ')}\n")
         topology = interval_aggregate_topology(timedelta(seconds=10), kind)
         if kind is PunctuationType.STREAM_TIME:
             out.write(f"{topology.describe()}\n")
         with TopologyTestDriver(topology) as driver:
-            source = driver.create_input_topic("clicks", Serdes.string(), Serdes.string())
-            sink = driver.create_output_topic("click-counts", Serdes.string(), Serdes.long())
-            for user, ts in clicks:
-                source.pipe_input(user, "click", ts)
+            source = driver.create_input_topic("readings", Serdes.string(), Serdes.json())
+            sink = driver.create_output_topic("reading-aggregates", Serdes.string(), Serdes.json())
+            for sensor, value, ts in readings:
+                source.pipe_input(sensor, value, ts)
                 if kind is PunctuationType.WALL_CLOCK_TIME:
                     driver.advance_wall_clock_time(5_000)
                 for record in sink.read_records_to_list():
-                    out.write(f"  after {user}@{ts:>6} ms: {record.key}={record.value} (t={record.timestamp})\n")
+                    out.write(f"  after {sensor}@{ts:>6} ms: {record.key} {record.value} (t={record.timestamp})\n")
     return 0
 
 

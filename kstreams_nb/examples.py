@@ -1,15 +1,22 @@
 """Ready-made example topologies: the seed's Processor API examples (used by the demo, notebooks and tests).
 
+Processor API (the seed: "send each message to a topic chosen from its value", "process data at a fixed
+time interval"):
+
 1. :func:`routing_topology` routes each record to a topic chosen from its value (a TopicNameExtractor).
-2. :func:`interval_aggregate_topology` counts records per key and emits every key's count at a fixed
-   interval, on stream time or on wall-clock time (a punctuation).
+2. :func:`interval_aggregate_topology` aggregates per key and emits every key's aggregate at a fixed interval,
+   on stream time or on wall-clock time (a punctuation).
+
+Streams DSL (the seed: "branch a topic by message value", "count what arrived in the last 10 minutes"):
+:func:`branch_by_value`, :func:`ten_minute_counts`, :func:`hopping_counts`, and :func:`word_count`.
 
 Example::
 
+    >>> from kstreams_nb.serdes import Serdes
     >>> from kstreams_nb.testing import TopologyTestDriver
     >>> with TopologyTestDriver(routing_topology()) as driver:
-    ...     driver.create_input_topic("logs").pipe_input("host-1", "error: disk full")
-    ...     driver.create_output_topic("logs-error").read_value()
+    ...     driver.create_input_topic("logs", Serdes.string(), Serdes.string()).pipe_input("h", "error: disk full")
+    ...     driver.create_output_topic("logs-error", Serdes.string(), Serdes.string()).read_value()
     'error: disk full'
 """
 
@@ -27,79 +34,114 @@ from kstreams_nb.state import Stores
 from kstreams_nb.topology import Topology
 
 __all__ = [
-    "IntervalCounter",
+    "IntervalAggregator",
+    "LEVELS",
     "branch_by_value",
     "interval_aggregate_topology",
     "java_split_non_word",
-    "level_topic",
     "hopping_counts",
+    "route_by_level",
     "routing_topology",
     "ten_minute_counts",
     "word_count",
 ]
 
 
-def level_topic(key: Any, value: Any, record_context: Any) -> str:
-    """TopicNameExtractor: ``"error: disk full"`` → ``"logs-error"`` (no level → ``"logs-other"``)."""
+#: The levels that get their own topic; anything else goes to ``logs-unknown``.
+LEVELS = ("debug", "info", "warn", "error")
+
+
+def route_by_level(key: Any, value: Any, record_context: Any) -> str:
+    """TopicNameExtractor ``(key, value, record_context) -> topic``: ``"<level>: text"`` → ``"logs-<level>"``.
+
+    The level is the text before the first ``:``, trimmed and lower-cased; values without a known level go to
+    ``logs-unknown``.
+
+    Example::
+
+        >>> route_by_level("h", "ERROR: disk full", None), route_by_level("h", "no level here", None)
+        ('logs-error', 'logs-unknown')
+    """
     level, sep, _ = str(value).partition(":")
-    return f"logs-{level.strip().lower()}" if sep and level.strip() else "logs-other"
+    level = level.strip().lower()
+    return f"logs-{level}" if sep and level in LEVELS else "logs-unknown"
 
 
 def routing_topology(source_topic: str = "logs") -> Topology:
-    """Seed example 1: send each record to the topic named by its value's level."""
+    """Seed example 1: ``Source`` reads ``source_topic`` (string keys and values); the sink ``Router`` writes each
+    record to the topic :func:`route_by_level` picks.
+
+    Example::
+
+        >>> print(routing_topology().describe())  # doctest: +ELLIPSIS
+        Topologies:
+           Sub-topology: 0
+            Source: Source (topics: [logs])
+              --> Router
+            Sink: Router (extractor class: ...route_by_level)
+              <-- Source
+        <BLANKLINE>
+        <BLANKLINE>
+    """
+    s = Serdes.string()
     return (
         Topology()
-        .add_source("Source", source_topic, key_deserializer=Serdes.string(), value_deserializer=Serdes.string())
-        .add_sink("Router", level_topic, "Source", key_serializer=Serdes.string(), value_serializer=Serdes.string())
+        .add_source("Source", source_topic, key_deserializer=s, value_deserializer=s)
+        .add_sink("Router", route_by_level, "Source", key_serializer=s, value_serializer=s)
     )
 
 
-class IntervalCounter(Processor):
-    """Counts records per key in the store ``counts``; every ``interval`` it forwards each ``(key, count)``.
-
-    The emitted records carry the punctuation time as their timestamp, in key order.
+class IntervalAggregator(Processor):
+    """Sums each key's numeric values in the store ``store_name``; every ``interval`` (stream or wall-clock time)
+    forwards ``(key, {"count": n, "sum": s})`` for every key in key order, stamped with the punctuation time,
+    then deletes what it forwarded.
     """
 
-    def __init__(self, interval: timedelta, punctuation: PunctuationType) -> None:
+    def __init__(self, interval: timedelta, punctuation_type: PunctuationType, store_name: str) -> None:
         self.interval = interval
-        self.punctuation = punctuation
+        self.punctuation_type = punctuation_type
+        self.store_name = store_name
 
     def init(self, context: Any) -> None:
         super().init(context)
-        self.store = context.get_state_store("counts")
-        context.schedule(self.interval, self.punctuation, self.emit)
+        self.store = context.get_state_store(self.store_name)
+        context.schedule(self.interval, self.punctuation_type, self.emit)
 
     def process(self, record: Record) -> None:
-        current = self.store.get(record.key) or 0
-        self.store.put(record.key, current + 1)
+        agg = self.store.get(record.key) or {"count": 0, "sum": 0}
+        self.store.put(record.key, {"count": agg["count"] + 1, "sum": agg["sum"] + record.value})
 
     def emit(self, timestamp: int) -> None:
-        """Forward every key's count, stamped with the punctuation time."""
-        with self.store.all() as entries:
-            for key, count in entries:
-                self.context.forward(Record(key, count, timestamp))
+        """Forward and clear every key's aggregate (the punctuator; ``timestamp`` is the current time)."""
+        with self.store.all() as it:
+            entries = list(it)
+        for key, agg in entries:
+            self.context.forward(Record(key, agg, timestamp))
+            self.store.delete(key)
 
 
 def interval_aggregate_topology(
     interval: timedelta = timedelta(seconds=10),
-    punctuation: PunctuationType = PunctuationType.STREAM_TIME,
-    source_topic: str = "clicks",
-    sink_topic: str = "click-counts",
+    punctuation_type: PunctuationType = PunctuationType.STREAM_TIME,
+    *,
+    source_topic: str = "readings",
+    sink_topic: str = "reading-aggregates",
+    store_name: str = "aggregates",
 ) -> Topology:
-    """Seed example 2: per-key counts emitted at a fixed interval (stream time or wall-clock time)."""
-    counts = Stores.key_value_store_builder(
-        Stores.in_memory_key_value_store("counts"), Serdes.string(), Serdes.long()
+    """Seed example 2: ``Source`` (string keys, JSON numbers) → ``Aggregate`` (:class:`IntervalAggregator` with the
+    key-value store ``store_name``, string keys, JSON aggregates) → ``Sink`` (string keys, JSON values)."""
+    store = Stores.key_value_store_builder(
+        Stores.in_memory_key_value_store(store_name), Serdes.string(), Serdes.json()
     )
     return (
         Topology()
-        .add_source("Source", source_topic, key_deserializer=Serdes.string(), value_deserializer=Serdes.string())
-        .add_processor("Count", lambda: IntervalCounter(interval, punctuation), "Source")
-        .add_state_store(counts, "Count")
-        .add_sink("Sink", sink_topic, "Count", key_serializer=Serdes.string(), value_serializer=Serdes.long())
+        .add_source("Source", source_topic, key_deserializer=Serdes.string(), value_deserializer=Serdes.json())
+        .add_processor("Aggregate", lambda: IntervalAggregator(interval, punctuation_type, store_name), "Source")
+        .add_state_store(store, "Aggregate")
+        .add_sink("Sink", sink_topic, "Aggregate", key_serializer=Serdes.string(), value_serializer=Serdes.json())
     )
 
 
-# ---------------------------------------------------------------------------------------------- Streams DSL
 def _value_starts_with(prefix: str) -> Callable[[Any], bool]:
     return lambda value: value is not None and str(value).lower().startswith(prefix)
 

@@ -1,4 +1,4 @@
-"""The seed's two Processor API examples (tests/semantics/seed_examples.py) as tested examples.
+"""The seed's two Processor API examples (kstreams_nb/examples.py) as tested examples.
 
 (a) routing by value with a TopicNameExtractor. Kafka reference: streams/.../kstream/internals/KStreamImplTest.java
     shouldSendDataToDynamicTopics (``context.topic() + "-" + key + "-" + value.charAt(0)``, records read back by
@@ -24,7 +24,7 @@ from kstreams_nb.serdes import Serdes
 from kstreams_nb.testing import TopologyTestDriver
 from kstreams_nb.topology import Topology
 
-from .seed_examples import interval_aggregate_topology, route_by_level, routing_topology
+from kstreams_nb.examples import interval_aggregate_topology, route_by_level, routing_topology
 
 S = Serdes.string()
 
@@ -132,7 +132,7 @@ def test_describe_names_the_extractor_deterministically() -> None:
     )
     first = str(routing_topology().describe())
     assert first == expected
-    assert qualified.endswith("seed_examples.route_by_level")
+    assert qualified == "kstreams_nb.examples.route_by_level"
     assert str(routing_topology().describe()) == first
     assert "0x" not in first
 
