@@ -47,8 +47,8 @@ def _demo() -> int:
         with TopologyTestDriver(topology) as driver:
             source = driver.create_input_topic("readings", Serdes.string(), Serdes.json())
             sink = driver.create_output_topic("reading-aggregates", Serdes.string(), Serdes.json())
-            for sensor, value, ts in readings:
-                source.pipe_input(sensor, value, ts)
+            for sensor, reading, ts in readings:
+                source.pipe_input(sensor, reading, ts)
                 if kind is PunctuationType.WALL_CLOCK_TIME:
                     driver.advance_wall_clock_time(5_000)
                 for record in sink.read_records_to_list():

@@ -51,8 +51,8 @@ class TaskManager:
     def subtopology_of(self, topic: str) -> int:
         """The sub-topology reading ``topic`` (decorated name)."""
         prefix = self._app_id + "-"
-        name = topic[len(prefix):] if topic.startswith(prefix) and topic[len(prefix):] in self._builder.internal_topics \
-            else topic
+        bare = topic[len(prefix) :]
+        name = bare if topic.startswith(prefix) and bare in self._builder.internal_topics else topic
         source = self._builder.source_for_topic(name)
         if source is None:
             raise StateStoreError(f"no source of the topology reads topic {topic!r}")

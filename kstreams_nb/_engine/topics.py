@@ -103,6 +103,7 @@ def _size_repartition_topics(
                 if unknown and not counts:
                     continue
                 count = max(counts) if counts else 1
+            assert count is not None
             plan.partitions[decorated] = count
             plan.internal_topics[decorated] = count
             del pending[topic]

@@ -1,24 +1,53 @@
 """Client protocols: all the engine knows about brokers.
 
 The engine reads through a :class:`Consumer`, writes through a :class:`Producer` and manages topics through an
-:class:`Admin`; a :class:`ClientSupplier` makes them. ``supplier_for(bootstrap_servers)`` picks the default
-supplier from the address scheme (``memory://NAME`` → the embedded broker, anything else → confluent-kafka)
-through a table of module names, so no static import crosses the layers.
+:class:`Admin`; a :class:`ClientSupplier` makes them. :func:`supplier_for` picks the default supplier from the
+address scheme (``memory://NAME`` → the embedded broker, anything else → confluent-kafka) through a table of
+module names, so no static import crosses the layers.
+
+Offsets given to ``commit`` / ``send_offsets_to_transaction`` are the NEXT offsets to read (Kafka's convention).
 """
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
-from kstreams_nb.records import ConsumerRecord, Headers
+from kstreams_nb.records import ConsumerRecord, Headers, TopicPartition
 
-__all__ = ["Admin", "ClientSupplier", "Consumer", "Producer", "supplier_for"]
+__all__ = [
+    "Admin",
+    "ClientSupplier",
+    "Consumer",
+    "GroupMetadata",
+    "Producer",
+    "RebalanceListener",
+    "supplier_for",
+]
+
+RebalanceListener = Callable[[list[TopicPartition]], None]
+"""Called with the partitions assigned (``on_assign``) or about to be taken away (``on_revoke``)."""
+
+
+class GroupMetadata(Protocol):
+    """A consumer's group identity for fencing transactional offset commits (KIP-447)."""
+
+    @property
+    def group_id(self) -> str: ...
+    @property
+    def generation(self) -> int: ...
+    @property
+    def member_id(self) -> str: ...
 
 
 class Producer(Protocol):
-    """Writes records; ``produce`` may buffer, ``flush`` waits for every buffered record."""
+    """Writes records. ``produce`` may buffer; ``flush`` waits until every buffered record is written.
+
+    Transactions (exactly-once): ``init_transactions`` once, then per batch ``begin_transaction`` → produce →
+    ``send_offsets_to_transaction`` → ``commit_transaction`` (or ``abort_transaction``).
+    """
 
     def produce(
         self,
@@ -35,33 +64,84 @@ class Producer(Protocol):
 
     def flush(self, timeout: float | None = None) -> None: ...
 
+    def init_transactions(self, timeout: float | None = None) -> None: ...
+
+    def begin_transaction(self) -> None: ...
+
+    def send_offsets_to_transaction(
+        self, offsets: Mapping[TopicPartition, int], group_metadata: GroupMetadata, timeout: float | None = None
+    ) -> None: ...
+
+    def commit_transaction(self, timeout: float | None = None) -> None: ...
+
+    def abort_transaction(self, timeout: float | None = None) -> None: ...
+
+    def close(self) -> None: ...
+
 
 class Consumer(Protocol):
-    """Reads records of assigned partitions in batches."""
+    """Reads records, as a member of a consumer group (``subscribe``) or of none (``assign``)."""
 
-    def poll_batch(self, max_records: int, timeout: float) -> Sequence[ConsumerRecord]: ...
+    def subscribe(
+        self,
+        topics: Sequence[str] | re.Pattern[str],
+        *,
+        on_assign: RebalanceListener | None = None,
+        on_revoke: RebalanceListener | None = None,
+    ) -> None: ...
+
+    def assign(self, partitions: Sequence[TopicPartition]) -> None: ...
+
+    def assignment(self) -> list[TopicPartition]: ...
+
+    def poll_batch(self, max_records: int, timeout: float) -> list[ConsumerRecord]: ...
+
+    def seek(self, tp: TopicPartition, offset: int) -> None: ...
+
+    def seek_to_beginning(self, partitions: Sequence[TopicPartition]) -> None: ...
+
+    def position(self, tp: TopicPartition) -> int: ...
+
+    def end_offsets(self, partitions: Sequence[TopicPartition]) -> dict[TopicPartition, int]: ...
+
+    def committed(self, partitions: Sequence[TopicPartition]) -> dict[TopicPartition, int | None]: ...
+
+    def commit(self, offsets: Mapping[TopicPartition, int]) -> None: ...
+
+    def group_metadata(self) -> GroupMetadata: ...
 
     def close(self) -> None: ...
 
 
 class Admin(Protocol):
-    """Creates, deletes and lists topics."""
+    """Creates, deletes and describes topics."""
 
-    def create_topic(self, name: str, partitions: int = 1, config: dict[str, str] | None = None) -> None: ...
+    def create_topic(self, name: str, partitions: int = 1, config: Mapping[str, str] | None = None) -> None: ...
+
+    def delete_topic(self, name: str) -> None: ...
 
     def partitions_for(self, topic: str) -> int | None: ...
 
     def list_topics(self) -> list[str]: ...
 
+    def close(self) -> None: ...
+
 
 class ClientSupplier(Protocol):
-    """Makes the clients of one KafkaStreams instance."""
+    """Makes the clients of one KafkaStreams instance (Kafka's KafkaClientSupplier).
 
-    def producer(self, config: dict[str, Any]) -> Producer: ...
+    ``config`` holds client settings: ``bootstrap.servers``, ``client.id``, and for consumers ``group.id``,
+    ``isolation.level`` (``read_committed`` | ``read_uncommitted``), ``auto.offset.reset``; for producers
+    ``transactional.id`` when exactly-once is on.
+    """
 
-    def consumer(self, config: dict[str, Any]) -> Consumer: ...
+    def producer(self, config: Mapping[str, Any]) -> Producer: ...
 
-    def admin(self, config: dict[str, Any]) -> Admin: ...
+    def consumer(self, config: Mapping[str, Any]) -> Consumer: ...
+
+    def restore_consumer(self, config: Mapping[str, Any]) -> Consumer: ...
+
+    def admin(self, config: Mapping[str, Any]) -> Admin: ...
 
 
 _SUPPLIERS = {

@@ -18,13 +18,12 @@ from datetime import timedelta
 import pytest
 
 from kstreams_nb.errors import EmptyTopicError
+from kstreams_nb.examples import interval_aggregate_topology, route_by_level, routing_topology
 from kstreams_nb.processor import Processor, PunctuationType
 from kstreams_nb.records import Headers, Record
 from kstreams_nb.serdes import Serdes
 from kstreams_nb.testing import TopologyTestDriver
 from kstreams_nb.topology import Topology
-
-from kstreams_nb.examples import interval_aggregate_topology, route_by_level, routing_topology
 
 S = Serdes.string()
 

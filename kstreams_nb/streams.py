@@ -1,0 +1,324 @@
+"""KafkaStreams: run a topology on a broker (the embedded one by default), with Kafka's lifecycle.
+
+Example::
+
+    >>> from kstreams_nb import Topology
+    >>> t = Topology().add_source("src", "in").add_sink("sink", "out", "src")
+    >>> streams = KafkaStreams(t, {"application.id": "doc", "bootstrap.servers": "memory://doc-example"})
+    >>> streams.state()
+    <State.CREATED: 'CREATED'>
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from datetime import timedelta
+from typing import Any
+
+from kstreams_nb._engine.task import StreamTask
+from kstreams_nb._engine.thread import StreamThread, ThreadState
+from kstreams_nb._engine.topics import TopicPlan, plan_topics
+from kstreams_nb._time import Clock, SystemClock, to_millis
+from kstreams_nb.clients.base import ClientSupplier, supplier_for
+from kstreams_nb.config import StreamsConfig
+from kstreams_nb.errors import ConfigError, KStreamsError, StreamsStateError, TopologyError, UnknownStateStoreError
+from kstreams_nb.records import TaskId, TopicPartition
+
+__all__ = ["KafkaStreams", "State"]
+
+log = logging.getLogger(__name__)
+
+
+class State(enum.Enum):
+    """Kafka's KafkaStreams.State."""
+
+    CREATED = "CREATED"
+    REBALANCING = "REBALANCING"
+    RUNNING = "RUNNING"
+    PENDING_SHUTDOWN = "PENDING_SHUTDOWN"
+    NOT_RUNNING = "NOT_RUNNING"
+    PENDING_ERROR = "PENDING_ERROR"
+    ERROR = "ERROR"
+
+    def is_running_or_rebalancing(self) -> bool:
+        """True in RUNNING or REBALANCING."""
+        return self in (State.RUNNING, State.REBALANCING)
+
+
+_S = State
+_TRANSITIONS = {
+    _S.CREATED: {_S.REBALANCING, _S.PENDING_SHUTDOWN, _S.PENDING_ERROR},
+    _S.REBALANCING: {_S.RUNNING, _S.REBALANCING, _S.PENDING_SHUTDOWN, _S.PENDING_ERROR},
+    _S.RUNNING: {_S.REBALANCING, _S.RUNNING, _S.PENDING_SHUTDOWN, _S.PENDING_ERROR},
+    _S.PENDING_SHUTDOWN: {_S.NOT_RUNNING},
+    _S.NOT_RUNNING: set(),
+    _S.PENDING_ERROR: {_S.ERROR},
+    _S.ERROR: set(),
+}
+
+
+class KafkaStreams:
+    """A running instance of a topology: ``start()``, ``state()``, ``close()``.
+
+    ``config`` is a StreamsConfig or a mapping of Kafka's dotted keys; ``application.id`` is required.
+    Without ``bootstrap.servers`` the embedded broker ``memory://default`` is used.
+    """
+
+    def __init__(
+        self,
+        topology: Any,
+        config: StreamsConfig | Mapping[str, Any],
+        *,
+        client_supplier: ClientSupplier | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        builder = getattr(topology, "internal_builder", None)
+        if builder is None:
+            raise TopologyError(f"expected a Topology (from Topology() or StreamsBuilder.build()), got {topology!r}")
+        self._builder = builder
+        self.config = config if isinstance(config, StreamsConfig) else StreamsConfig(config)
+        self._clock: Clock = clock or SystemClock()
+        self._supplier = client_supplier
+        self._state = State.CREATED
+        self._cond = threading.Condition()
+        self._listener: Callable[[State, State], None] | None = None
+        self._handler: Callable[[BaseException], str] | None = None
+        self._threads: list[StreamThread] = []
+        self._global_task: StreamTask | None = None
+        self._global_consumer: Any = None
+        self._global_lock = threading.Lock()
+        self.process_id = uuid.uuid4()
+        self.plan: TopicPlan | None = None
+        self.exception: BaseException | None = None
+
+    # ------------------------------------------------------------------ state
+    def state(self) -> State:
+        """The current state."""
+        return self._state
+
+    def set_state_listener(self, listener: Callable[[State, State], None]) -> None:
+        """Call ``listener(new_state, old_state)`` on every change (must be set before ``start()``)."""
+        if self._state is not State.CREATED:
+            raise StreamsStateError("set_state_listener() must be called before start()")
+        self._listener = listener
+
+    def set_uncaught_exception_handler(self, handler: Callable[[BaseException], str]) -> None:
+        """``handler(exception)`` returns ``"SHUTDOWN_CLIENT"`` (the default) or ``"REPLACE_THREAD"``."""
+        if self._state is not State.CREATED:
+            raise StreamsStateError("set_uncaught_exception_handler() must be called before start()")
+        self._handler = handler
+
+    def _set_state(self, new: State) -> bool:
+        with self._cond:
+            old = self._state
+            if old is new and new not in _TRANSITIONS[old]:
+                return False
+            if new not in _TRANSITIONS[old]:
+                if old in (State.PENDING_SHUTDOWN, State.NOT_RUNNING, State.PENDING_ERROR, State.ERROR):
+                    return False
+                raise StreamsStateError(f"KafkaStreams: invalid transition from {old.name} to {new.name}")
+            self._state = new
+            self._cond.notify_all()
+        if self._listener is not None and old is not new:
+            try:
+                self._listener(new, old)
+            except Exception:
+                log.exception("state listener failed")
+        return True
+
+    def wait_for_state(self, *states: State, timeout: float | timedelta = 30.0) -> bool:
+        """Block until the state is one of ``states`` (True) or the timeout passes (False)."""
+        secs = timeout.total_seconds() if isinstance(timeout, timedelta) else float(timeout)
+        with self._cond:
+            return self._cond.wait_for(lambda: self._state in states, secs)
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self) -> None:
+        """Check the config and topics, create internal topics, and start the stream threads."""
+        if self._state is not State.CREATED:
+            raise StreamsStateError(f"start() can only be called once, in CREATED state (now {self._state.name})")
+        app_id = self.config.application_id
+        if not app_id:
+            raise ConfigError("Missing required configuration \"application.id\" which has no default value.")
+        if self.config.exactly_once:
+            raise ConfigError("processing.guarantee=exactly_once_v2 is not available yet; use at_least_once")
+        self._builder.validate()
+        supplier = self._supplier or supplier_for(str(self.config["bootstrap.servers"]))
+        self._supplier = supplier
+        admin = supplier.admin({"bootstrap.servers": self.config["bootstrap.servers"]})
+        try:
+            existing = {t: admin.partitions_for(t) or 0 for t in admin.list_topics()}
+            plan = plan_topics(self._builder, app_id, existing)
+            for topic, partitions in plan.internal_topics.items():
+                have = existing.get(topic)
+                if have is None:
+                    admin.create_topic(topic, partitions)
+                elif have != partitions:
+                    raise TopologyError(
+                        f"internal topic {topic} has {have} partitions but the application needs {partitions}; "
+                        f"delete it or reset the application"
+                    )
+        finally:
+            admin.close()
+        self.plan = plan
+        self._start_global(supplier)
+        self._set_state(State.REBALANCING)
+        n = int(self.config["num.stream.threads"])
+        client_id = self.config["client.id"] or f"{app_id}-{self.process_id}"
+        global_stores = self._global_task.stores if self._global_task else None
+        for i in range(1, n + 1):
+            thread = StreamThread(
+                i, self._builder, self.config, supplier, self._clock, plan, client_id, self._on_thread_state,
+                global_stores, self._update_global if self._global_task else None,
+            )
+            self._threads.append(thread)
+        for thread in self._threads:
+            thread.start()
+
+    def _start_global(self, supplier: ClientSupplier) -> None:
+        """Bootstrap global stores to the end of their topics before stream threads start."""
+        b = self._builder
+        if not b.global_stores:
+            return
+        names = [n for n in b.nodes if n in b.global_node_names()]
+        consumer = supplier.restore_consumer(
+            {"bootstrap.servers": self.config["bootstrap.servers"], "client.id": "global-consumer"}
+        )
+        admin = supplier.admin({"bootstrap.servers": self.config["bootstrap.servers"]})
+        try:
+            tps = [
+                TopicPartition(g.topic, p)
+                for g in b.global_stores.values()
+                for p in range(admin.partitions_for(g.topic) or 0)
+            ]
+        finally:
+            admin.close()
+        task = StreamTask(TaskId(-1, -1), b, names, tps, self.config, _NoProducer(), self._clock,
+                          application_id=str(self.config.application_id))
+        task.initialize()
+        consumer.assign(tps)
+        consumer.seek_to_beginning(tps)
+        self._global_task, self._global_consumer = task, consumer
+        ends = consumer.end_offsets(tps)
+        deadline = time.monotonic() + 60
+        while any(consumer.position(tp) < ends[tp] for tp in tps) and time.monotonic() < deadline:
+            self._update_global(timeout=0.05)
+
+    def _update_global(self, timeout: float = 0.0) -> None:
+        with self._global_lock:
+            task, consumer = self._global_task, self._global_consumer
+            if task is None:
+                return
+            records = consumer.poll_batch(1000, timeout)
+            by_tp: dict[TopicPartition, list[Any]] = {}
+            for r in records:
+                by_tp.setdefault(TopicPartition(r.topic, r.partition), []).append(r)
+            for tp, raws in by_tp.items():
+                task.add_records(tp, raws)
+            while task.process():
+                pass
+
+    def _on_thread_state(self, thread: StreamThread, new: ThreadState, old: ThreadState) -> None:
+        if new is ThreadState.PARTITIONS_REVOKED or new is ThreadState.PARTITIONS_ASSIGNED:
+            self._set_state(State.REBALANCING)
+        elif new is ThreadState.RUNNING:
+            if all(t.state is ThreadState.RUNNING for t in self._threads if t is not thread) or len(self._threads) == 1:
+                self._set_state(State.RUNNING)
+        elif new is ThreadState.DEAD and thread.error is not None:
+            self._thread_failed(thread, thread.error)
+
+    def _thread_failed(self, thread: StreamThread, error: BaseException) -> None:
+        action = "SHUTDOWN_CLIENT"
+        if self._handler is not None:
+            try:
+                action = str(self._handler(error)).upper()
+            except Exception:
+                log.exception("uncaught exception handler failed; shutting down the client")
+        if action == "REPLACE_THREAD" and self._state.is_running_or_rebalancing() and self.plan is not None:
+            log.warning("replacing %s after %r", thread.name, error)
+            replacement = StreamThread(
+                thread.index, self._builder, self.config, self._supplier, self._clock, self.plan,
+                thread.name.rsplit("-StreamThread-", 1)[0], self._on_thread_state,
+                self._global_task.stores if self._global_task else None,
+                self._update_global if self._global_task else None,
+            )
+            self._threads[self._threads.index(thread)] = replacement
+            replacement.start()
+            return
+        self.exception = error
+        if self._set_state(State.PENDING_ERROR):
+            threading.Thread(target=self._shutdown_to, args=(State.ERROR,), daemon=True).start()
+
+    def _shutdown_to(self, final: State, timeout: float | None = None) -> bool:
+        for t in self._threads:
+            t.shutdown()
+        deadline = None if timeout is None else time.monotonic() + timeout
+        ok = True
+        for t in self._threads:
+            if t is threading.current_thread():
+                continue
+            t.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
+            ok = ok and not t.is_alive()
+        if self._global_task is not None:
+            with self._global_lock:
+                self._global_task.close()
+                self._global_consumer.close()
+                self._global_task = None
+        self._set_state(final)
+        return ok
+
+    def close(self, timeout: float | timedelta | None = None) -> bool:
+        """Stop processing (committing what was processed) and release everything; True if done in time."""
+        secs = None if timeout is None else to_millis(timeout, "timeout") / 1000 if isinstance(timeout, timedelta) \
+            else float(timeout)
+        if self._state in (State.NOT_RUNNING, State.ERROR):
+            return True
+        if self._state is State.PENDING_ERROR:
+            return self.wait_for_state(State.ERROR, timeout=secs if secs is not None else 3600)
+        if not self._set_state(State.PENDING_SHUTDOWN):
+            return self.wait_for_state(State.NOT_RUNNING, State.ERROR, timeout=secs if secs is not None else 3600)
+        return self._shutdown_to(State.NOT_RUNNING, secs)
+
+    def __enter__(self) -> KafkaStreams:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ inspection
+    def local_tasks(self) -> dict[str, list[str]]:
+        """Thread name → ids of the tasks it runs."""
+        return {t.name: sorted(str(tid) for tid in t.tasks.tasks) for t in self._threads}
+
+    def store(self, name: str) -> Any:
+        """A store of this instance (global stores, or the store of the single local task owning it)."""
+        if self._global_task is not None and name in self._global_task.stores:
+            return self._global_task.stores[name]
+        found = [task.stores[name] for t in self._threads for task in t.tasks.tasks.values() if name in task.stores]
+        if not found:
+            raise UnknownStateStoreError(f"no local store named {name!r} (is the application running?)")
+        return found[0] if len(found) == 1 else found
+
+    def __repr__(self) -> str:
+        return (
+            f"<KafkaStreams application.id={self.config.application_id!r} state={self._state.name} "
+            f"threads={len(self._threads)}>"
+        )
+
+
+class _NoProducer:
+    """Global tasks never produce (their stores are not logged: the topic is the changelog)."""
+
+    def produce(self, topic: str, *args: Any, **kwargs: Any) -> None:
+        raise KStreamsError(f"a global store processor tried to write to topic {topic!r}; global processors cannot")
+
+    def partitions_for(self, topic: str) -> int:
+        return 1
+
+    def flush(self, timeout: float | None = None) -> None:
+        return None
