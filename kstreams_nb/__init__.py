@@ -16,6 +16,7 @@ Example::
 from kstreams_nb.config import StreamsConfig
 from kstreams_nb.errors import (
     BrokerError,
+    CommitFailedError,
     ConfigError,
     DeserializationError,
     EmptyTopicError,
@@ -44,6 +45,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "BrokerError",
+    "CommitFailedError",
     "ConfigError",
     "DeserializationError",
     "EmptyTopicError",

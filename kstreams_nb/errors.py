@@ -15,7 +15,8 @@ builtin, it is mixed in::
     │   └── InvalidStateStoreError
     ├── BrokerError
     │   ├── UnknownTopicError (KeyError)
-    │   └── TopicExistsError
+    │   ├── TopicExistsError
+    │   └── CommitFailedError
     ├── TransactionError
     │   └── ProducerFencedError
     ├── JobError
@@ -32,6 +33,7 @@ from __future__ import annotations
 
 __all__ = [
     "BrokerError",
+    "CommitFailedError",
     "ConfigError",
     "DeserializationError",
     "EmptyTopicError",
@@ -160,3 +162,10 @@ class JobError(KStreamsError):
 
 class EmptyTopicError(KStreamsError, LookupError):
     """A test output topic has no more records to read."""
+
+
+class CommitFailedError(BrokerError):
+    """Kafka's CommitFailedException: an offset commit from a consumer no longer in its group's current
+    generation (kicked out, left, or a rebalance completed without it); also a transactional offset commit
+    with stale group metadata (KIP-447 zombie fencing). The consumer must give up its partitions and rejoin.
+    """

@@ -8,7 +8,7 @@ Example::
     >>> murmur2(b"21")
     -973932308
     >>> default_partition(b"21", 3)
-    1
+    0
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ from kstreams_nb import errors
 
 EXPECTED_ALL = {
     "BrokerError",
+    "CommitFailedError",
     "ConfigError",
     "DeserializationError",
     "EmptyTopicError",

@@ -73,7 +73,7 @@ class StreamThread(threading.Thread):
         self._before_process = before_process
         self.state = ThreadState.CREATED
         self._state_lock = threading.Lock()
-        self._stop = threading.Event()
+        self._stopping = threading.Event()
         self.error: BaseException | None = None
         app_id: str = config["application.id"]
         base = {"bootstrap.servers": config["bootstrap.servers"]}
@@ -120,10 +120,8 @@ class StreamThread(threading.Thread):
 
     def shutdown(self) -> None:
         """Ask the thread to stop after its current iteration (commits what it processed)."""
-        self._stop.set()
-        wakeup = getattr(self.consumer, "wakeup", None)
-        if wakeup is not None:
-            wakeup()
+        self._stopping.set()
+        self.consumer.wakeup()
 
     # ------------------------------------------------------------------ loop
     def run(self) -> None:
@@ -131,7 +129,7 @@ class StreamThread(threading.Thread):
         try:
             self._set_state(ThreadState.STARTING)
             self.consumer.subscribe(self._subscription, on_assign=self._on_assign, on_revoke=self._on_revoke)
-            while not self._stop.is_set():
+            while not self._stopping.is_set():
                 self.run_once()
         except BaseException as e:  # reported to the client, which decides what happens next
             clean = False
@@ -170,7 +168,7 @@ class StreamThread(threading.Thread):
                 processed += n
                 task.maybe_punctuate_system_time()
             self._maybe_commit()
-            if not processed or self._stop.is_set():
+            if not processed or self._stopping.is_set():
                 break
         for task in tasks.running():
             task.maybe_punctuate_system_time()
