@@ -78,6 +78,8 @@ class KafkaStreams:
         clock: Clock | None = None,
     ) -> None:
         builder = getattr(topology, "internal_builder", None)
+        if builder is None and callable(getattr(topology, "build", None)):
+            builder = topology.build().internal_builder  # a StreamsBuilder, as the test driver accepts
         if builder is None:
             raise TopologyError(f"expected a Topology (from Topology() or StreamsBuilder.build()), got {topology!r}")
         self._builder = builder

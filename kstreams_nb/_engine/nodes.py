@@ -159,16 +159,21 @@ class SinkNode(Node):
                     self, record, TypeError(f"TopicNameExtractor of sink {self.name} returned {topic!r}, not a topic")
                 )
                 return
-        self.ctx.collector.send(
-            topic,
-            record.key,
-            record.value,
-            record.headers,
-            record.timestamp,
-            self.key_serializer,
-            self.value_serializer,
-            self.partitioner,
-        )
+        try:
+            self.ctx.collector.send(
+                topic,
+                record.key,
+                record.value,
+                record.headers,
+                record.timestamp,
+                self.key_serializer,
+                self.value_serializer,
+                self.partitioner,
+            )
+        except SerializationError:
+            raise
+        except Exception as e:  # the producer refused (e.g. the topic does not exist): name the sink
+            self.ctx.processing_failed(self, record, e)
 
 
 class _SinkRecordContext:
