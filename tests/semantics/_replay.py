@@ -27,7 +27,6 @@ Two things the driver's single task cannot show, and how they are handled:
 from __future__ import annotations
 
 import itertools
-import threading
 import time
 from collections import Counter, defaultdict
 from collections.abc import Mapping
@@ -36,7 +35,7 @@ from typing import Any
 
 from kstreams_nb.clients.memory import EmbeddedBroker
 from kstreams_nb.partitioner import default_partition
-from kstreams_nb.records import ConsumerRecord, Headers, TopicPartition
+from kstreams_nb.records import ConsumerRecord, Headers
 from kstreams_nb.streams import KafkaStreams, State
 
 _ids = itertools.count()
@@ -131,25 +130,15 @@ def _replay(broker: EmbeddedBroker, broker_name: str, session: Session, partitio
 
 
 def _wait_until_processed(broker: EmbeddedBroker, streams: KafkaStreams, app_id: str, timeout: float) -> None:
+    plan = streams.plan
+    assert plan is not None
+    topics = sorted({t for ts in plan.source_topics.values() for t in ts})
     deadline = time.monotonic() + timeout
-    done = threading.Event()
-    while not done.is_set():
+    while not broker.wait_until_consumed(app_id, topics, timeout=0.5):
         if streams.state() in (State.ERROR, State.PENDING_ERROR):
             raise AssertionError(f"runtime failed: {streams.exception!r}") from streams.exception
-        plan = streams.plan
-        if plan is not None and streams.state() is State.RUNNING:
-            tps = [
-                TopicPartition(t, p)
-                for ts in plan.source_topics.values()
-                for t in ts
-                for p in range(broker.partitions_for(t))
-            ]
-            ends = {tp: broker.end_offsets(tp.topic)[tp.partition] for tp in tps}
-            if all((broker.committed(app_id, tp) or 0) >= end for tp, end in ends.items()):
-                return
         if time.monotonic() > deadline:
             raise AssertionError(f"runtime did not process every input within {timeout}s (state {streams.state()})")
-        done.wait(0.01)  # re-check the broker's offsets; the deadline above bounds the wait
 
 
 def _compare(topic: str, broker: EmbeddedBroker, session: Session, partitions: int) -> None:

@@ -267,6 +267,26 @@ class EmbeddedBroker:
         offsets, _ = self.group(group_id).committed([tp])
         return offsets[tp]
 
+    def wait_until_consumed(self, group_id: str, topics: Iterable[str], timeout: float = 30.0) -> bool:
+        """Wait until ``group_id`` has committed everything written to ``topics`` so far, including what its own
+        processing writes to them meanwhile (e.g. repartition topics); False when ``timeout`` seconds pass first.
+
+        Example: ``broker.wait_until_consumed("wordcount", ["text", "wordcount-...-repartition"])``.
+        """
+        deadline = time.monotonic() + timeout
+        names = list(topics)
+        group = self.group(group_id)
+        previous: dict[TopicPartition, int] | None = None
+        while True:
+            ends = {
+                TopicPartition(t, p): end for t in names if self.has_topic(t) for p, end in self.end_offsets(t).items()
+            }
+            if ends == previous:
+                return True
+            if not group.wait_until_committed(ends, max(0.0, deadline - time.monotonic())):
+                return False
+            previous = ends
+
     def _group_snapshot(self) -> list[ConsumerGroup]:
         with self._groups_lock:
             return list(self._groups.values())

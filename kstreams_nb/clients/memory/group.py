@@ -291,6 +291,7 @@ class ConsumerGroup:
             else:
                 self._check_member(member_id, generation)
             self._committed.update(offsets)
+            self._cond.notify_all()
 
     def stage_txn_offsets(
         self, token: object, offsets: Mapping[TopicPartition, int], generation: int, member_id: str
@@ -321,6 +322,7 @@ class ConsumerGroup:
                 return
             if commit:
                 self._committed.update(staged)
+                self._cond.notify_all()
             self._notify()
 
     def _check_member(self, member_id: str, generation: int) -> None:
@@ -363,6 +365,13 @@ class ConsumerGroup:
                     f"{self.group_id!r} to complete (UNSTABLE_OFFSET_COMMIT)"
                 )
             return result[-1]
+
+    def wait_until_committed(self, targets: Mapping[TopicPartition, int], timeout: float) -> bool:
+        """Wait until the committed offset of every partition in ``targets`` reaches its target; False on timeout."""
+        with self._cond:
+            return self._cond.wait_for(
+                lambda: all((self._committed.get(tp) or 0) >= end for tp, end in targets.items()), timeout
+            )
 
     def _committed_locked(
         self, partitions: Collection[TopicPartition], require_stable: bool
