@@ -103,7 +103,7 @@ def test_tasks_are_subtopology_times_partition(broker: tuple[str, EmbeddedBroker
 def test_missing_application_id_fails_at_start(broker: tuple[str, EmbeddedBroker]) -> None:
     name, _ = broker
     streams = KafkaStreams(counting_topology(), {"bootstrap.servers": f"memory://{name}"})
-    with pytest.raises(ConfigError, match="application.id"):
+    with pytest.raises(ConfigError, match=r"application\.id"):
         streams.start()
 
 
