@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any, Generic, TypeVar
 
 __all__ = [
@@ -103,8 +104,10 @@ def as_headers(headers: Headers | Iterable[tuple[str, bytes | None]] | dict[str,
     return Headers(headers)
 
 
-class Record:
+class Record(tuple):  # type: ignore[type-arg]
     """An immutable record: ``key``, ``value``, ``timestamp`` (epoch ms, never negative) and ``headers``.
+
+    A tuple underneath (cheap to create on the hot path); compare records with ``==`` as usual.
 
     Example::
 
@@ -112,68 +115,56 @@ class Record:
         7
     """
 
-    __slots__ = ("headers", "key", "timestamp", "value")
+    __slots__ = ()
 
-    key: Any
-    value: Any
-    timestamp: int
-    headers: Headers
+    key: Any = property(itemgetter(0), doc="The key.")  # type: ignore[assignment]
+    value: Any = property(itemgetter(1), doc="The value.")
+    timestamp: int = property(itemgetter(2), doc="Epoch milliseconds.")  # type: ignore[assignment]
+    headers: Headers = property(itemgetter(3), doc="The headers.")  # type: ignore[assignment]
 
-    def __init__(self, key: Any, value: Any, timestamp: int, headers: Any = None) -> None:
+    def __new__(cls, key: Any, value: Any, timestamp: int, headers: Any = None) -> Record:
         if timestamp < 0:
             raise ValueError(f"Record timestamp must not be negative, got {timestamp}")
-        object.__setattr__(self, "key", key)
-        object.__setattr__(self, "value", value)
-        object.__setattr__(self, "timestamp", timestamp)
-        object.__setattr__(self, "headers", headers if type(headers) is Headers else as_headers(headers))
+        return tuple.__new__(cls, (key, value, timestamp, headers if type(headers) is Headers else as_headers(headers)))
 
     @classmethod
     def _unchecked(cls, key: Any, value: Any, timestamp: int, headers: Headers) -> Record:
-        r = object.__new__(cls)
-        object.__setattr__(r, "key", key)
-        object.__setattr__(r, "value", value)
-        object.__setattr__(r, "timestamp", timestamp)
-        object.__setattr__(r, "headers", headers)
-        return r
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        raise AttributeError("Record is immutable; use with_key/with_value/with_timestamp/with_headers")
+        return tuple.__new__(cls, (key, value, timestamp, headers))
 
     def with_key(self, key: Any) -> Record:
         """A copy with a new key."""
-        return Record._unchecked(key, self.value, self.timestamp, self.headers)
+        return tuple.__new__(Record, (key, self[1], self[2], self[3]))
 
     def with_value(self, value: Any) -> Record:
         """A copy with a new value."""
-        return Record._unchecked(self.key, value, self.timestamp, self.headers)
+        return tuple.__new__(type(self), (self[0], value, self[2], self[3]))
 
     def with_timestamp(self, timestamp: int) -> Record:
         """A copy with a new timestamp (must not be negative)."""
         if timestamp < 0:
             raise ValueError(f"Record timestamp must not be negative, got {timestamp}")
-        return Record._unchecked(self.key, self.value, timestamp, self.headers)
+        return tuple.__new__(type(self), (self[0], self[1], timestamp, self[3]))
 
     def with_headers(self, headers: Any) -> Record:
         """A copy with new headers."""
-        return Record._unchecked(self.key, self.value, self.timestamp, as_headers(headers))
+        return tuple.__new__(type(self), (self[0], self[1], self[2], as_headers(headers)))
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Record):
-            return (self.key, self.value, self.timestamp, self.headers) == (
-                other.key,
-                other.value,
-                other.timestamp,
-                other.headers,
-            )
+            return tuple.__eq__(self, other)
         return NotImplemented
 
-    def __hash__(self) -> int:
-        return hash((self.key, self.timestamp))
+    def __ne__(self, other: object) -> bool:
+        if isinstance(other, Record):
+            return tuple.__ne__(self, other)
+        return NotImplemented
+
+    __hash__ = tuple.__hash__
 
     def __repr__(self) -> str:
         return (
-            f"Record(key={self.key!r}, value={self.value!r}, timestamp={self.timestamp}, "
-            f"headers={self.headers!r})"
+            f"Record(key={self[0]!r}, value={self[1]!r}, timestamp={self[2]}, "
+            f"headers={self[3]!r})"
         )
 
 

@@ -107,6 +107,8 @@ def _double_from(data: bytes) -> float:
 
 
 def _bytes_to(data: Any) -> bytes:
+    if type(data) is bytes:
+        return data
     if isinstance(data, (bytes, bytearray, memoryview)):
         return bytes(data)
     raise TypeError("the bytes serde takes bytes")

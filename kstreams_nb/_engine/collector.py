@@ -13,10 +13,11 @@ __all__ = ["RecordCollector"]
 class RecordCollector:
     """Sends records of one task through a producer (the client's, or the test driver's capture)."""
 
-    __slots__ = ("_partition_counts", "producer", "task_id")
+    __slots__ = ("_flush", "_partition_counts", "producer", "task_id")
 
     def __init__(self, producer: Any, task_id: TaskId) -> None:
         self.producer = producer
+        self._flush = getattr(producer, "flush", None)
         self.task_id = task_id
         self._partition_counts: dict[str, int] = {}
 
@@ -63,6 +64,5 @@ class RecordCollector:
 
     def flush(self) -> None:
         """Wait until everything sent is written."""
-        flush = getattr(self.producer, "flush", None)
-        if flush is not None:
-            flush()
+        if self._flush is not None:
+            self._flush()

@@ -101,17 +101,23 @@ class PartitionGroup:
 
     def next_record(self) -> tuple[RecordQueue, Record, ConsumerRecord] | None:
         """Pop the head with the lowest timestamp (ties: first partition added); updates stream time."""
+        order = self._order
         best: RecordQueue | None = None
-        best_ts = 0
-        for q in self._order:
-            h = q.head
-            if h is not None and (best is None or h.timestamp < best_ts):
-                best, best_ts = q, h.timestamp
+        if len(order) == 1:
+            if order[0].head is not None:
+                best = order[0]
+        else:
+            best_ts = 0
+            for q in order:
+                h = q.head
+                if h is not None and (best is None or h[2] < best_ts):
+                    best, best_ts = q, h[2]
         if best is None:
             return None
         record, raw = best.pop()
-        if record.timestamp > self.stream_time:
-            self.stream_time = record.timestamp
+        ts = record[2]  # Record is a tuple: (key, value, timestamp, headers)
+        if ts > self.stream_time:
+            self.stream_time = ts
         return best, record, raw
 
     def num_buffered(self) -> int:

@@ -93,3 +93,6 @@ class PunctuationQueue:
 
     def __len__(self) -> int:
         return sum(1 for s in self._heap if not s.cancelled)
+
+    def __bool__(self) -> bool:
+        return bool(self._heap)

@@ -363,17 +363,18 @@ class StreamTask:
 
     def maybe_punctuate_stream_time(self) -> bool:
         """Fire the stream-time punctuations that are due; True when any fired."""
+        queue = self.stream_punctuations
         st = self.partition_group.stream_time
-        if st == UNKNOWN:
+        if st == UNKNOWN or not queue:
             return False
-        return self.stream_punctuations.may_punctuate(st, self._fire)
+        return queue.may_punctuate(st, self._fire)
 
     def maybe_punctuate_system_time(self) -> bool:
         """Fire the wall-clock punctuations that are due; True when any fired."""
         return self.wall_punctuations.may_punctuate(self.clock.milliseconds(), self._fire)
 
-    def prepare_commit(self) -> dict[TopicPartition, int]:
-        """Flush stores and the producer; return the offsets that may now be committed (next to read)."""
+    def flush(self) -> None:
+        """Flush stores and the producer (what a commit does before offsets are committed)."""
         if self.state is TaskState.CLOSED:
             raise StreamsStateError(f"Illegal state CLOSED while preparing active task {self.task_id} for committing")
         for store in self.stores.values():
@@ -381,6 +382,10 @@ class StreamTask:
         self.collector.flush()
         self.commit_requested = False
         self.commit_needed = False
+
+    def prepare_commit(self) -> dict[TopicPartition, int]:
+        """Flush stores and the producer; return the offsets that may now be committed (next to read)."""
+        self.flush()
         return {tp: q.committable for tp, q in self.partition_group.queues.items() if q.committable is not None}
 
     def __repr__(self) -> str:

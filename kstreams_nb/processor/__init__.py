@@ -140,25 +140,8 @@ class FixedKeyRecord(Record):
 
     @classmethod
     def of(cls, record: Record) -> FixedKeyRecord:
-        """Wrap a record (no copy of its fields' values)."""
-        r = object.__new__(cls)
-        for f in ("key", "value", "timestamp", "headers"):
-            object.__setattr__(r, f, getattr(record, f))
-        return r
-
-    def with_value(self, value: Any) -> FixedKeyRecord:
-        """A copy with a new value and the same key."""
-        r = FixedKeyRecord.of(self)
-        object.__setattr__(r, "value", value)
-        return r
-
-    def with_timestamp(self, timestamp: int) -> FixedKeyRecord:
-        """A copy with a new timestamp."""
-        if timestamp < 0:
-            raise ValueError(f"Record timestamp must not be negative, got {timestamp}")
-        r = FixedKeyRecord.of(self)
-        object.__setattr__(r, "timestamp", timestamp)
-        return r
+        """Wrap a record (its fields are shared, not copied)."""
+        return tuple.__new__(cls, record)
 
 
 class FixedKeyProcessor(Processor):

@@ -90,6 +90,8 @@ class TopologyTestDriver:
         self._outputs: dict[str, deque[ConsumerRecord]] = defaultdict(deque)
         self._produced: dict[str, None] = {}  # an ordered set
         self._offsets: dict[str, int] = defaultdict(int)
+        self._routes: dict[str, tuple[TopicPartition | None, bool]] = {}
+        self._feeds_back: dict[str, bool] = {}
         self._closed = False
         self.key_serde = default_serde(self.config, "default.key.serde")
         self.value_serde = default_serde(self.config, "default.value.serde")
@@ -167,7 +169,7 @@ class TopologyTestDriver:
         self._clock.advance(to_millis(advance, "advance"))
         if self._task is not None:
             self._task.maybe_punctuate_system_time()
-            self._task.prepare_commit()
+            self._task.flush()
         self._complete_all_processable_work()
 
     @property
@@ -227,21 +229,11 @@ class TopologyTestDriver:
         process_now: bool = True,
     ) -> None:
         self._check_open()
+        route = self._routes.get(topic)
+        if route is None:
+            route = self._routes[topic] = self._route(topic)
+        main_tp, is_global = route
         task = self._task
-        main_tp: TopicPartition | None = None
-        if task is not None and self._builder.source_for_topic(task.undecorate(topic)) is not None:
-            if topic not in self._global_topics:
-                main_tp = TopicPartition(topic, 0)
-                task.add_partition(main_tp)
-        is_global = topic in self._global_topics
-        if main_tp is None and not is_global:
-            readable = sorted(
-                {t for s in self._builder.subtopologies() for t in s.source_topics}
-                | {p.pattern for s in self._builder.subtopologies() for p in s.source_patterns}
-            )
-            raise TopologyError(
-                f"Unknown topic: {topic}; no source of the topology reads it (sources read: {readable})"
-            )
         offset = self._offsets[topic]
         self._offsets[topic] = offset + 1
         raw = ConsumerRecord(topic, 0, offset, timestamp, key, value, headers or EMPTY_HEADERS)
@@ -256,16 +248,35 @@ class TopologyTestDriver:
                 pass
             gt.prepare_commit()
 
+    def _route(self, topic: str) -> tuple[TopicPartition | None, bool]:
+        """Where records piped to ``topic`` go: the main task's partition (if a source reads it), global or not."""
+        task = self._task
+        is_global = topic in self._global_topics
+        main_tp: TopicPartition | None = None
+        if not is_global and task is not None and self._builder.source_for_topic(task.undecorate(topic)) is not None:
+            main_tp = TopicPartition(topic, 0)
+            task.add_partition(main_tp)
+        if main_tp is None and not is_global:
+            readable = sorted(
+                {t for s in self._builder.subtopologies() for t in s.source_topics}
+                | {p.pattern for s in self._builder.subtopologies() for p in s.source_patterns}
+            )
+            raise TopologyError(
+                f"Unknown topic: {topic}; no source of the topology reads it (sources read: {readable})"
+            )
+        return main_tp, is_global
+
     def _complete_all_processable_work(self) -> None:
         self._capture_outputs()
         task = self._task
         if task is None:
             return
-        while task.has_records_queued():
-            task.process()
+        # Kafka's driver: process one record, punctuate on stream time, commit, capture outputs; until idle
+        while task.process():
             task.maybe_punctuate_stream_time()
-            task.prepare_commit()
-            self._capture_outputs()
+            task.flush()
+            if self._producer.history:
+                self._capture_outputs()
 
     def _capture_outputs(self) -> None:
         history = self._producer.history
@@ -277,9 +288,11 @@ class TopologyTestDriver:
         for rec in produced:
             self._produced.setdefault(rec.topic, None)
             self._outputs[rec.topic].append(rec)
-            feeds_back = rec.topic in self._global_topics or (
-                task is not None and self._builder.source_for_topic(task.undecorate(rec.topic)) is not None
-            )
+            feeds_back = self._feeds_back.get(rec.topic)
+            if feeds_back is None:
+                feeds_back = self._feeds_back[rec.topic] = rec.topic in self._global_topics or (
+                    task is not None and self._builder.source_for_topic(task.undecorate(rec.topic)) is not None
+                )
             if feeds_back:
                 # Kafka's captureOutputsAndReEnqueueInternalResults: enqueue only (global topics are applied at
                 # once); the caller's processing loop takes it, so outputs keep the order they were produced in

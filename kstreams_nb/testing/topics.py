@@ -70,6 +70,8 @@ class TestInputTopic:
         self._current_time += ms
 
     def _timestamp(self, timestamp: int | None) -> int:
+        if type(timestamp) is int:
+            return timestamp
         if timestamp is not None:
             return to_millis(timestamp, "timestamp")
         ts = self._current_time
@@ -78,12 +80,13 @@ class TestInputTopic:
 
     def pipe_input(self, key: Any, value: Any = _MISSING, timestamp: int | None = None, headers: Any = None) -> None:
         """Pipe one record; ``pipe_input(value)`` pipes a value with a null key."""
-        if value is _MISSING and not isinstance(key, TestRecord):
-            key, value = None, key
-        if isinstance(key, TestRecord):
-            rec = key
-            key, value, headers = rec.key, rec.value, rec.headers
-            timestamp = rec.timestamp
+        if value is _MISSING:
+            if isinstance(key, TestRecord):
+                rec = key
+                key, value, headers = rec.key, rec.value, rec.headers
+                timestamp = rec.timestamp
+            else:
+                key, value = None, key
         ts = self._timestamp(timestamp)
         try:
             kb = self._key_serde.serialize(self.name, key)
@@ -93,7 +96,7 @@ class TestInputTopic:
         except Exception as e:
             raise SerializationError(f"cannot serialize a record for input topic {self.name!r}: {e}",
                                      topic=self.name) from e
-        self._driver._pipe(self.name, ts, kb, vb, as_headers(headers))
+        self._driver._pipe(self.name, ts, kb, vb, EMPTY_HEADERS if headers is None else as_headers(headers))
 
     def pipe_record(self, record: TestRecord) -> None:
         """Pipe a TestRecord (its timestamp, or the topic's current time when None)."""
