@@ -117,7 +117,7 @@ class Record(tuple):  # type: ignore[type-arg]
 
     __slots__ = ()
 
-    key: Any = property(itemgetter(0), doc="The key.")  # type: ignore[assignment]
+    key: Any = property(itemgetter(0), doc="The key.")
     value: Any = property(itemgetter(1), doc="The value.")
     timestamp: int = property(itemgetter(2), doc="Epoch milliseconds.")  # type: ignore[assignment]
     headers: Headers = property(itemgetter(3), doc="The headers.")  # type: ignore[assignment]
