@@ -13,7 +13,7 @@ from kstreams_nb.dsl.table import Change, warn_skipped_record
 from kstreams_nb.processor import Processor
 from kstreams_nb.records import Record
 
-__all__ = ["StreamAggregateSupplier", "StreamReduceSupplier", "count_aggregator", "count_initializer"]
+__all__ = ["StreamAggregateSupplier", "reduce_supplier", "count_aggregator", "count_initializer"]
 
 
 def count_initializer() -> int:
@@ -27,10 +27,19 @@ def count_aggregator(key: Any, value: Any, agg: int) -> int:
 
 
 class StreamAggregateSupplier:
-    """Supplier of KSTREAM-AGGREGATE: ``initializer() -> agg`` and ``aggregator(key, value, agg) -> agg``."""
+    """Supplier of KSTREAM-AGGREGATE: ``initializer() -> agg`` and ``aggregator(key, value, agg) -> agg``.
 
-    def __init__(self, store_name: str, initializer: Callable[[], Any], aggregator: Callable[[Any, Any, Any], Any]):
+    ``reduce`` is the same processor with the first value as the first aggregate (see :func:`reduce_supplier`).
+    """
+
+    def __init__(
+        self,
+        store_name: str,
+        initializer: Callable[[], Any] | None,
+        aggregator: Callable[[Any, Any, Any], Any],
+    ) -> None:
         self.store_name = store_name
+        #: None: the first value is the first aggregate (reduce)
         self.initializer = initializer
         self.aggregator = aggregator
         self.send_old_values = False
@@ -38,6 +47,11 @@ class StreamAggregateSupplier:
 
     def __call__(self) -> Processor:
         return _StreamAggregate(self)
+
+
+def reduce_supplier(store_name: str, reducer: Callable[[Any, Any], Any]) -> StreamAggregateSupplier:
+    """Supplier of KSTREAM-REDUCE: ``reducer(agg, value) -> agg``; the first value is the first aggregate."""
+    return StreamAggregateSupplier(store_name, None, lambda _key, value, agg: reducer(agg, value))
 
 
 class _StreamAggregate(Processor):
@@ -55,57 +69,16 @@ class _StreamAggregate(Processor):
             self.dropped += 1
             warn_skipped_record(self.context, "Skipping record due to null key or value.")
             return
+        spec = self.spec
         old_vt = self.store.get(key)
         if old_vt is None or old_vt.value is None:
             old = None
-            base = self.spec.initializer()
             ts = record.timestamp
-        else:
-            old = base = old_vt.value
-            ts = max(record.timestamp, old_vt.timestamp)
-        new = self.spec.aggregator(key, value, base)
-        self.store.put(key, new, ts)
-        self.context.forward(Record._unchecked(key, Change(new, old if self.spec.send_old_values else None), ts,
-                                               record.headers))
-
-
-class StreamReduceSupplier:
-    """Supplier of KSTREAM-REDUCE: ``reducer(agg, value) -> agg``; the first value is the first aggregate."""
-
-    def __init__(self, store_name: str, reducer: Callable[[Any, Any], Any]) -> None:
-        self.store_name = store_name
-        self.reducer = reducer
-        self.send_old_values = False
-        self.materialized = True
-
-    def __call__(self) -> Processor:
-        return _StreamReduce(self)
-
-
-class _StreamReduce(Processor):
-    def __init__(self, spec: StreamReduceSupplier) -> None:
-        self.spec = spec
-
-    def init(self, context: Any) -> None:
-        super().init(context)
-        self.store = context.get_state_store(self.spec.store_name)
-        self.dropped = 0
-
-    def process(self, record: Record) -> None:
-        key, value = record.key, record.value
-        if key is None or value is None:
-            self.dropped += 1
-            warn_skipped_record(self.context, "Skipping record due to null key or value.")
-            return
-        old_vt = self.store.get(key)
-        if old_vt is None or old_vt.value is None:
-            old = None
-            new = value
-            ts = record.timestamp
+            new = value if spec.initializer is None else spec.aggregator(key, value, spec.initializer())
         else:
             old = old_vt.value
-            new = self.spec.reducer(old, value)
             ts = max(record.timestamp, old_vt.timestamp)
+            new = spec.aggregator(key, value, old)
         self.store.put(key, new, ts)
-        self.context.forward(Record._unchecked(key, Change(new, old if self.spec.send_old_values else None), ts,
+        self.context.forward(Record._unchecked(key, Change(new, old if spec.send_old_values else None), ts,
                                                record.headers))

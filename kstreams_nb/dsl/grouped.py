@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, Any
 from kstreams_nb.dsl._graph import GraphNode, InternalStreamsBuilder, ProcessorGraphNode, RepartitionGraphNode
 from kstreams_nb.dsl.aggregate import (
     StreamAggregateSupplier,
-    StreamReduceSupplier,
     count_aggregator,
     count_initializer,
+    reduce_supplier,
 )
 from kstreams_nb.dsl.kstream import _check_callable, _name
 from kstreams_nb.dsl.ktable import KTable, TableProcessorGraphNode
@@ -112,7 +112,7 @@ class KGroupedStream:
         """Combine values per key with ``reducer(agg, value)``; the first value starts the aggregate."""
         _check_callable(reducer, "reduce's reducer", "(agg, value) -> agg")
         return self._aggregate(
-            "KSTREAM-REDUCE-", named, materialized, lambda store: StreamReduceSupplier(store, reducer),
+            "KSTREAM-REDUCE-", named, materialized, lambda store: reduce_supplier(store, reducer),
             self.value_serde,
         )
 

@@ -108,8 +108,10 @@ class KTableSourceSupplier(_TableSupplier):
         return _TableSource(self)
 
 
-class _TableSource(Processor):
-    def __init__(self, spec: KTableSourceSupplier) -> None:
+class _TableProcessor(Processor):
+    """A table operator's processor: its supplier's settings, and its store when materialized."""
+
+    def __init__(self, spec: Any) -> None:
         self.spec = spec
         self.store: Any = None
 
@@ -117,6 +119,10 @@ class _TableSource(Processor):
         super().init(context)
         if self.spec.materialized:
             self.store = context.get_state_store(self.spec.store_name)
+
+
+class _TableSource(_TableProcessor):
+    spec: KTableSourceSupplier
 
     def process(self, record: Record) -> None:
         key = record.key
@@ -157,15 +163,8 @@ class KTableFilterSupplier(_TableSupplier):
         return _TableFilter(self)
 
 
-class _TableFilter(Processor):
-    def __init__(self, spec: KTableFilterSupplier) -> None:
-        self.spec = spec
-        self.store: Any = None
-
-    def init(self, context: Any) -> None:
-        super().init(context)
-        if self.spec.materialized:
-            self.store = context.get_state_store(self.spec.store_name)
+class _TableFilter(_TableProcessor):
+    spec: KTableFilterSupplier
 
     def _compute(self, key: Any, value: Any) -> Any:
         if value is not None and bool(self.spec.predicate(key, value)) is not self.spec.negate:
@@ -199,15 +198,8 @@ class KTableMapValuesSupplier(_TableSupplier):
         return _TableMapValues(self)
 
 
-class _TableMapValues(Processor):
-    def __init__(self, spec: KTableMapValuesSupplier) -> None:
-        self.spec = spec
-        self.store: Any = None
-
-    def init(self, context: Any) -> None:
-        super().init(context)
-        if self.spec.materialized:
-            self.store = context.get_state_store(self.spec.store_name)
+class _TableMapValues(_TableProcessor):
+    spec: KTableMapValuesSupplier
 
     def process(self, record: Record) -> None:
         change: Change = record.value
