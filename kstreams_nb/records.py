@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from operator import itemgetter
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 
 __all__ = [
     "ConsumerRecord",
@@ -168,9 +168,8 @@ class Record(tuple):  # type: ignore[type-arg]
         )
 
 
-@dataclass(frozen=True, slots=True)
-class TopicPartition:
-    """A topic and a partition index."""
+class TopicPartition(NamedTuple):
+    """A topic and a partition index (a named tuple: hashing and equality run at C speed on the hot path)."""
 
     topic: str
     partition: int
@@ -244,8 +243,10 @@ class Windowed(Generic[K]):
         return f"[{self.key}@{self.window.start}/{self.window.end}]"
 
 
-class ConsumerRecord:
+class ConsumerRecord(tuple):  # type: ignore[type-arg]
     """A raw record as read from a topic partition: bytes key and value, with its position.
+
+    A tuple underneath (cheap to create: brokers and tasks make one per record).
 
     Example::
 
@@ -253,10 +254,18 @@ class ConsumerRecord:
         5
     """
 
-    __slots__ = ("headers", "key", "offset", "partition", "timestamp", "topic", "value")
+    __slots__ = ()
 
-    def __init__(
-        self,
+    topic: str = property(itemgetter(0), doc="The topic.")  # type: ignore[assignment]
+    partition: int = property(itemgetter(1), doc="The partition.")  # type: ignore[assignment]
+    offset: int = property(itemgetter(2), doc="The offset in the partition.")  # type: ignore[assignment]
+    timestamp: int = property(itemgetter(3), doc="Epoch milliseconds.")  # type: ignore[assignment]
+    key: bytes | None = property(itemgetter(4), doc="The key bytes.")  # type: ignore[assignment]
+    value: bytes | None = property(itemgetter(5), doc="The value bytes.")  # type: ignore[assignment]
+    headers: Headers = property(itemgetter(6), doc="The headers.")  # type: ignore[assignment]
+
+    def __new__(
+        cls,
         topic: str,
         partition: int,
         offset: int,
@@ -264,17 +273,12 @@ class ConsumerRecord:
         key: bytes | None,
         value: bytes | None,
         headers: Headers | None = None,
-    ) -> None:
-        self.topic = topic
-        self.partition = partition
-        self.offset = offset
-        self.timestamp = timestamp
-        self.key = key
-        self.value = value
-        self.headers = headers if headers is not None else EMPTY_HEADERS
+    ) -> ConsumerRecord:
+        return tuple.__new__(cls, (topic, partition, offset, timestamp, key, value,
+                                   EMPTY_HEADERS if headers is None else headers))
 
     def __repr__(self) -> str:
         return (
-            f"ConsumerRecord(topic={self.topic!r}, partition={self.partition}, offset={self.offset}, "
-            f"timestamp={self.timestamp}, key={self.key!r}, value={self.value!r})"
+            f"ConsumerRecord(topic={self[0]!r}, partition={self[1]}, offset={self[2]}, "
+            f"timestamp={self[3]}, key={self[4]!r}, value={self[5]!r})"
         )

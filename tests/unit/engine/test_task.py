@@ -17,13 +17,14 @@ Reproduces, value for value:
 from __future__ import annotations
 
 import itertools
+from typing import Any
 
 import pytest
 
 from kstreams_nb._engine.task import TaskState
 from kstreams_nb.errors import DeserializationError, ProcessingError, StreamsStateError
 from kstreams_nb.processor import Processor, PunctuationType
-from kstreams_nb.records import Record, TopicPartition
+from kstreams_nb.records import ConsumerRecord, Record, TopicPartition
 from kstreams_nb.serdes import Serdes
 from kstreams_nb.topology import Topology
 
@@ -206,8 +207,7 @@ def test_a_failing_record_is_not_committable_even_after_a_skipped_one() -> None:
     committed past the failed one (committable stays at the failed record's offset)."""
     task, log, _ = stateless_task(config={"deserialization.exception.handler": "log_and_continue"})
     task.initialize()
-    bad = int_record(P1, 1, 0)
-    bad.value = (1).to_bytes(8, "big")  # a Long where an Integer is expected
+    bad = long_where_int_expected(P1, 1)
     task.add_records(P1, [int_record(P1, 0, 666), bad, int_record(P1, 2, 3)])
     with pytest.raises(ProcessingError):
         task.process()
@@ -216,13 +216,18 @@ def test_a_failing_record_is_not_committable_even_after_a_skipped_one() -> None:
     assert "processed" not in log
 
 
+def long_where_int_expected(tp: Any, offset: int) -> ConsumerRecord:
+    """A record whose value is a Long (8 bytes) where the task's deserializer expects an Integer."""
+    good = int_record(tp, offset, 0)
+    return ConsumerRecord(good.topic, good.partition, good.offset, good.timestamp, good.key, (1).to_bytes(8, "big"))
+
+
 def test_skipped_records_are_committable_once_handled() -> None:
     """RecordQueueTest.shouldNotThrowStreamsExceptionWhenValueDeserializationFailsWithSkipHandler at task level: a
     skipped record counts as handled, so the commit moves past it with the records around it."""
     task, log, _ = stateless_task(config={"deserialization.exception.handler": "log_and_continue"})
     task.initialize()
-    bad = int_record(P1, 1, 0)
-    bad.value = (1).to_bytes(8, "big")
+    bad = long_where_int_expected(P1, 1)
     task.add_records(P1, [int_record(P1, 0, 7), bad])
     assert task.process()
     assert not task.process()
@@ -235,8 +240,7 @@ def test_a_record_that_fails_deserialization_is_not_committable() -> None:
     commit passes it."""
     task, _, _ = stateless_task()
     task.initialize()
-    bad = int_record(P1, 1, 0)
-    bad.value = (1).to_bytes(8, "big")
+    bad = long_where_int_expected(P1, 1)
     task.add_records(P1, [int_record(P1, 0, 7)])
     assert task.process()
     with pytest.raises(DeserializationError) as info:
