@@ -5,8 +5,8 @@ everything the topology wrote. :func:`replay` then:
 
 1. creates every input and output topic with ``partitions`` partitions on a fresh embedded broker,
 2. produces the same bytes in the same order (partition = Kafka's murmur2 of the key bytes; null keys to 0),
-3. runs the same Topology with KafkaStreams (one stream thread, no cache, commit after every loop) until every
-   input and repartition partition is committed to its end,
+3. runs the same Topology with KafkaStreams (once with one stream thread, once with two; no cache; commit after
+   every loop) until every input and repartition partition is committed to its end,
 4. compares each output partition ``p`` with the driver's output for the keys that hash to ``p``: the same
    records (key, value, timestamp, headers) and, for every key, in the same order.
 
@@ -74,7 +74,7 @@ def _partition_of(key: bytes | None, partitions: int) -> int:
     return default_partition(key, partitions) if key is not None else 0
 
 
-def replay(session: Session, partitions: int = 3, timeout: float = 30.0) -> None:
+def replay(session: Session, partitions: int = 3, threads: tuple[int, ...] = (1, 2), timeout: float = 30.0) -> None:
     """Run the session on KafkaStreams and assert the outputs match (see the module docstring)."""
     if session.time_dependent:
         if session.has_repartition:
@@ -85,15 +85,18 @@ def replay(session: Session, partitions: int = 3, timeout: float = 30.0) -> None
             if mine:
                 expected.extend(session.rerun(mine))
         session.outputs = expected
-    broker_name = f"replay-{next(_ids)}"
-    broker = EmbeddedBroker.named(broker_name)
-    try:
-        _replay(broker, broker_name, session, partitions, timeout)
-    finally:
-        EmbeddedBroker.drop(broker_name)
+    for n in threads:
+        broker_name = f"replay-{next(_ids)}"
+        broker = EmbeddedBroker.named(broker_name)
+        try:
+            _replay(broker, broker_name, session, partitions, n, timeout)
+        finally:
+            EmbeddedBroker.drop(broker_name)
 
 
-def _replay(broker: EmbeddedBroker, broker_name: str, session: Session, partitions: int, timeout: float) -> None:
+def _replay(
+    broker: EmbeddedBroker, broker_name: str, session: Session, partitions: int, threads: int, timeout: float
+) -> None:
     prefix = session.app_id + "-"
 
     def internal(topic: str) -> bool:
@@ -114,7 +117,7 @@ def _replay(broker: EmbeddedBroker, broker_name: str, session: Session, partitio
         "application.id": app_id,
         "bootstrap.servers": f"memory://{broker_name}",
         "commit.interval.ms": 0,
-        "num.stream.threads": 1,
+        "num.stream.threads": threads,
         "statestore.cache.max.bytes": 0,
         _EMIT_INTERVAL: 0,
     })
