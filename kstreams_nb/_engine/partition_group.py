@@ -124,10 +124,6 @@ class PartitionGroup:
         """Records buffered across all partitions."""
         return sum(q.size() for q in self._order)
 
-    def all_partitions_buffered(self) -> bool:
-        """True when every partition has a record ready."""
-        return all(q.head is not None for q in self._order)
-
     def clear(self) -> None:
         """Drop every buffered record."""
         for q in self._order:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
 
 from kstreams_nb.errors import TopologyError
 from kstreams_nb.topology._builder import InternalTopologyBuilder, SinkSpec, SubtopologySpec
@@ -132,7 +131,3 @@ def _check_copartitioning(builder: InternalTopologyBuilder, app_id: str, plan: T
                     plan.internal_topics[t] = n
                     plan.partitions[t] = n
 
-
-def describe_plan(plan: TopicPlan) -> dict[str, Any]:
-    """A plain-dict view for logs and notebooks."""
-    return {"tasks": plan.task_counts, "internal_topics": plan.internal_topics}
