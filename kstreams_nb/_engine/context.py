@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from kstreams_nb._engine.handlers import CONTINUE, ErrorContext, ErrorHandler
-from kstreams_nb._engine.nodes import Node
+from kstreams_nb._engine.nodes import Node, forward_to
 from kstreams_nb._time import to_millis
 from kstreams_nb.errors import ProcessingError, StreamsStateError, UnknownStateStoreError
 from kstreams_nb.processor import Cancellable, PunctuationType
@@ -102,9 +102,7 @@ class ProcessorContextImpl:
                 )
             children = [child]
         try:
-            for c in children:
-                self.current_node = c
-                c.process(record)
+            forward_to(self, children, record)
         finally:
             self.current_node = node
 

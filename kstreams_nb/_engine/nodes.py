@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from kstreams_nb.errors import ProcessingError, SerializationError, StreamsStateError
@@ -19,9 +20,13 @@ _PASS_THROUGH = (ProcessingError, SerializationError, StreamsStateError)
 
 
 class Node:
-    """A node of a running task."""
+    """A node of a running task.
 
-    __slots__ = ("children", "children_by_name", "ctx", "name", "stores")
+    ``run(record)`` is what a parent calls: for a processor it is the user's own ``process`` (no wrapper on the
+    hot path); the caller (:meth:`forward_to`) turns a failure into a ProcessingError naming this node.
+    """
+
+    __slots__ = ("children", "children_by_name", "ctx", "name", "run", "stores")
 
     def __init__(self, name: str, ctx: ProcessorContextImpl) -> None:
         self.name = name
@@ -29,6 +34,7 @@ class Node:
         self.children: list[Node] = []
         self.children_by_name: dict[str, Node] = {}
         self.stores: frozenset[str] = frozenset()
+        self.run: Callable[[Record], None] = self.process
 
     def add_child(self, child: Node) -> None:
         """Connect ``child`` (forwarding order = connection order)."""
@@ -47,6 +53,19 @@ class Node:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name}>"
+
+
+def forward_to(ctx: ProcessorContextImpl, children: list[Node], record: Record) -> None:
+    """Run each child on ``record`` with the context's current node set to it; a child's failure becomes a
+    ProcessingError naming that child (or is skipped, as the processing handler says)."""
+    for child in children:
+        ctx.current_node = child
+        try:
+            child.run(record)
+        except _PASS_THROUGH:
+            raise
+        except Exception as e:
+            ctx.processing_failed(child, record, e)
 
 
 class SourceNode(Node):
@@ -70,11 +89,8 @@ class SourceNode(Node):
         self.offset_reset = offset_reset
 
     def process(self, record: Record) -> None:
-        ctx = self.ctx
-        for child in self.children:
-            ctx.current_node = child
-            child.process(record)
-        ctx.current_node = self
+        forward_to(self.ctx, self.children, record)
+        self.ctx.current_node = self
 
 
 class ProcessorNode(Node):
@@ -89,6 +105,8 @@ class ProcessorNode(Node):
         self.processor = processor
         self.fixed_key = fixed_key
         self.handler = handler
+        if not fixed_key:
+            self.run = processor.process
 
     def init(self) -> None:
         try:
@@ -103,12 +121,7 @@ class ProcessorNode(Node):
             ) from e
 
     def process(self, record: Record) -> None:
-        try:
-            self.processor.process(FixedKeyRecord.of(record) if self.fixed_key else record)
-        except _PASS_THROUGH:
-            raise
-        except Exception as e:
-            self.ctx.processing_failed(self, record, e)
+        self.processor.process(FixedKeyRecord.of(record) if self.fixed_key else record)
 
     def close(self) -> None:
         try:
@@ -147,33 +160,23 @@ class SinkNode(Node):
         raise StreamsStateError(f"sink {self.name} cannot have children")
 
     def process(self, record: Record) -> None:
+        # failures (the extractor's, or the producer refusing, e.g. a missing topic) surface through forward_to
+        # as a ProcessingError naming this sink; serialization errors carry their own context
         topic = self.topic
         if topic is None:
-            try:
-                topic = self.extractor(record.key, record.value, _SinkRecordContext(self.ctx, record))
-            except Exception as e:
-                self.ctx.processing_failed(self, record, e)
-                return
+            topic = self.extractor(record.key, record.value, _SinkRecordContext(self.ctx, record))
             if not isinstance(topic, str) or not topic:
-                self.ctx.processing_failed(
-                    self, record, TypeError(f"TopicNameExtractor of sink {self.name} returned {topic!r}, not a topic")
-                )
-                return
-        try:
-            self.ctx.collector.send(
-                topic,
-                record.key,
-                record.value,
-                record.headers,
-                record.timestamp,
-                self.key_serializer,
-                self.value_serializer,
-                self.partitioner,
-            )
-        except SerializationError:
-            raise
-        except Exception as e:  # the producer refused (e.g. the topic does not exist): name the sink
-            self.ctx.processing_failed(self, record, e)
+                raise TypeError(f"TopicNameExtractor of sink {self.name} returned {topic!r}, not a topic")
+        self.ctx.collector.send(
+            topic,
+            record.key,
+            record.value,
+            record.headers,
+            record.timestamp,
+            self.key_serializer,
+            self.value_serializer,
+            self.partitioner,
+        )
 
 
 class _SinkRecordContext:

@@ -39,6 +39,17 @@ class RecordQueue:
         #: committable only once that record is done (StreamTask.process), never if it fails
         self.skipped_to = -1
 
+    def add_one(self, raw: ConsumerRecord) -> None:
+        """Append one raw record (the test driver's path: it pipes records one at a time)."""
+        if self.head is None and not self._fifo:
+            record = self._decode(raw, self.partition_time)
+            if record is None:
+                self.committable = raw.offset + 1
+            else:
+                self.head, self.head_raw = record, raw
+        else:
+            self._fifo.append(raw)
+
     def add(self, raws: Iterable[ConsumerRecord]) -> None:
         """Append raw records (in offset order)."""
         self._fifo.extend(raws)

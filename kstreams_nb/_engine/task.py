@@ -303,6 +303,10 @@ class StreamTask:
         """The largest timestamp processed so far (-1 while unknown)."""
         return self.partition_group.stream_time
 
+    def add_record(self, tp: TopicPartition, raw: ConsumerRecord) -> None:
+        """Buffer one raw record read from ``tp``."""
+        self.partition_group.queues[tp].add_one(raw)
+
     def add_records(self, tp: TopicPartition, raws: Iterable[ConsumerRecord]) -> None:
         """Buffer raw records read from ``tp``."""
         self.partition_group.add_records(tp, raws)
