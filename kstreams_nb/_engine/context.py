@@ -101,10 +101,15 @@ class ProcessorContextImpl:
                     f"processor ({node.name})."
                 )
             children = [child]
+        # as Kafka's ProcessorContextImpl.forward: downstream (sinks' record contexts, changelog writes) sees the
+        # forwarded record's timestamp and headers
+        timestamp, headers = self.timestamp, self.headers
+        self.timestamp, self.headers = record[2], record[3]
         try:
             forward_to(self, children, record)
         finally:
             self.current_node = node
+            self.timestamp, self.headers = timestamp, headers
 
     def schedule(
         self, interval: int | timedelta, punctuation_type: PunctuationType, callback: Callable[[int], None]

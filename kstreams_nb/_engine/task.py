@@ -203,14 +203,29 @@ class StreamTask:
                 try:
                     ts = extract(ConsumerRecord(raw.topic, raw.partition, raw.offset, ts, key, value, raw.headers),
                                  partition_time)
-                except Exception as e:
-                    return self._deserialization_failed(source, raw, e)
-            if ts < 0:
-                err = ValueError(
+                except Exception as e:  # Kafka: fatal, whatever the deserialization handler says
+                    raise ProcessingError(
+                        f"Fatal user code error in TimestampExtractor callback for the record at topic {raw.topic} "
+                        f"partition {raw.partition} offset {raw.offset} (source {source.name}, task {self.task_id})"
+                        f": {e!r}",
+                        task_id=self.task_id, node=source.name, topic=raw.topic, partition=raw.partition,
+                        offset=raw.offset,
+                    ) from e
+                if ts < 0:  # an extractor's way to drop a record (LogAndSkipOnInvalidTimestamp)
+                    log.warning(
+                        "Skipping record due to negative extracted timestamp. topic=[%s] partition=[%s] offset=[%s] "
+                        "extractedTimestamp=[%s] extractor=[%s]",
+                        raw.topic, raw.partition, raw.offset, ts, type(extractor).__name__,
+                    )
+                    return None
+            elif ts < 0:  # the default extractor fails on invalid timestamps (Kafka's FailOnInvalidTimestamp)
+                raise ProcessingError(
                     f"Input record at topic {raw.topic} partition {raw.partition} offset {raw.offset} has invalid "
-                    f"(negative) timestamp {ts}"
+                    f"(negative) timestamp {ts}; set a timestamp_extractor on the source to drop or repair such "
+                    f"records",
+                    task_id=self.task_id, node=source.name, topic=raw.topic, partition=raw.partition,
+                    offset=raw.offset,
                 )
-                return self._deserialization_failed(source, raw, err)
             return unchecked(key, value, ts, raw.headers)
 
         return decode

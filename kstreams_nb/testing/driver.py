@@ -27,6 +27,9 @@ from kstreams_nb._time import ManualClock, to_millis
 from kstreams_nb.config import StreamsConfig
 from kstreams_nb.errors import StreamsStateError, TopologyError, UnknownStateStoreError
 from kstreams_nb.records import EMPTY_HEADERS, ConsumerRecord, Headers, TaskId, TopicPartition
+from kstreams_nb.state.metered import MeteredTimestampedKeyValueStore
+from kstreams_nb.state.metered_window import MeteredTimestampedWindowStore
+from kstreams_nb.testing.facades import KeyValueStoreFacade, WindowStoreFacade
 from kstreams_nb.testing.topics import TestInputTopic, TestOutputTopic
 
 __all__ = ["TopologyTestDriver"]
@@ -195,22 +198,28 @@ class TopologyTestDriver:
             raise UnknownStateStoreError(f"no state store named {name!r}; stores: {sorted(stores)}") from None
 
     def get_key_value_store(self, name: str) -> Any:
-        """The key-value store ``name``."""
+        """The key-value store ``name``; a timestamped one is seen with plain values (Kafka's facade)."""
+        store = self.get_timestamped_key_value_store(name)
+        return KeyValueStoreFacade(store) if isinstance(store, MeteredTimestampedKeyValueStore) else store
+
+    def get_timestamped_key_value_store(self, name: str) -> Any:
+        """The key-value store ``name`` as it is (values of timestamped stores are ValueAndTimestamp)."""
         store = self.get_state_store(name)
         if not (hasattr(store, "put") and hasattr(store, "range")) or hasattr(store, "fetch"):
             raise UnknownStateStoreError(f"state store {name!r} is not a key-value store ({type(store).__name__})")
         return store
 
-    get_timestamped_key_value_store = get_key_value_store
-
     def get_window_store(self, name: str) -> Any:
-        """The window store ``name``."""
+        """The window store ``name``; a timestamped one is seen with plain values (Kafka's facade)."""
+        store = self.get_timestamped_window_store(name)
+        return WindowStoreFacade(store) if isinstance(store, MeteredTimestampedWindowStore) else store
+
+    def get_timestamped_window_store(self, name: str) -> Any:
+        """The window store ``name`` as it is."""
         store = self.get_state_store(name)
         if not hasattr(store, "fetch"):
             raise UnknownStateStoreError(f"state store {name!r} is not a window store ({type(store).__name__})")
         return store
-
-    get_timestamped_window_store = get_window_store
 
     # ------------------------------------------------------------------ engine side
     def _check_open(self) -> None:

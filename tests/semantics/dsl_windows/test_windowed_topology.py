@@ -206,7 +206,11 @@ def test_windowed_store_is_queryable_in_the_driver() -> None:
         topic = driver.create_input_topic("in", S, S)
         topic.pipe_input("k", "v", 12)
         topic.pipe_input("k", "v", 15)
-        store = driver.get_window_store("counts")
+        store = driver.get_timestamped_window_store("counts")
         assert store.fetch("k", 10).value == 2 and store.fetch("k", 10).timestamp == 15
         with store.all() as entries:
             assert [(k, vt.value) for k, vt in entries] == [(Windowed("k", Window(10, 20)), 2)]
+        plain = driver.get_window_store("counts")  # Kafka's WindowStoreFacade: plain values
+        assert plain.fetch("k", 10) == 2
+        with plain.all() as entries:
+            assert list(entries) == [(Windowed("k", Window(10, 20)), 2)]
