@@ -91,6 +91,8 @@ class KafkaStreams:
         self._listener: Callable[[State, State], None] | None = None
         self._handler: Callable[[BaseException], str] | None = None
         self._threads: list[StreamThread] = []
+        self._threads_lock = threading.Lock()
+        self._stopping = False
         self._global_task: StreamTask | None = None
         self._global_consumer: Any = None
         self._global_lock = threading.Lock()
@@ -155,11 +157,11 @@ class KafkaStreams:
         admin = supplier.admin({"bootstrap.servers": self.config["bootstrap.servers"]})
         try:
             existing = {t: admin.partitions_for(t) or 0 for t in admin.list_topics()}
-            plan = plan_topics(self._builder, app_id, existing)
+            plan = plan_topics(self._builder, app_id, existing, dict(self.config))
             for topic, partitions in plan.internal_topics.items():
                 have = existing.get(topic)
                 if have is None:
-                    admin.create_topic(topic, partitions)
+                    admin.create_topic(topic, partitions, plan.topic_configs.get(topic))
                 elif have != partitions:
                     raise TopologyError(
                         f"internal topic {topic} has {have} partitions but the application needs {partitions}; "
@@ -168,17 +170,24 @@ class KafkaStreams:
         finally:
             admin.close()
         self.plan = plan
-        self._start_global(supplier)
-        self._set_state(State.REBALANCING)
         n = int(self.config["num.stream.threads"])
         client_id = self.config["client.id"] or f"{app_id}-{self.process_id}"
-        global_stores = self._global_task.stores if self._global_task else None
-        for i in range(1, n + 1):
-            thread = StreamThread(
-                i, self._builder, self.config, supplier, self._clock, plan, client_id, self._on_thread_state,
-                global_stores, self._update_global if self._global_task else None,
-            )
-            self._threads.append(thread)
+        try:  # everything that can fail happens before the client leaves CREATED
+            self._start_global(supplier)
+            global_stores = self._global_task.stores if self._global_task else None
+            for i in range(1, n + 1):
+                thread = StreamThread(
+                    i, self._builder, self.config, supplier, self._clock, plan, client_id, self._on_thread_state,
+                    global_stores, self._update_global if self._global_task else None,
+                )
+                self._threads.append(thread)
+        except BaseException:
+            for thread in self._threads:
+                thread.release_clients()
+            self._threads.clear()
+            self._close_global()
+            raise
+        self._set_state(State.REBALANCING)
         for thread in self._threads:
             thread.start()
 
@@ -188,7 +197,7 @@ class KafkaStreams:
         if not b.global_stores:
             return
         names = [n for n in b.nodes if n in b.global_node_names()]
-        consumer = supplier.restore_consumer(
+        consumer = self._global_consumer = supplier.restore_consumer(
             {"bootstrap.servers": self.config["bootstrap.servers"], "client.id": "global-consumer"}
         )
         admin = supplier.admin({"bootstrap.servers": self.config["bootstrap.servers"]})
@@ -202,13 +211,20 @@ class KafkaStreams:
             admin.close()
         task = StreamTask(TaskId(-1, -1), b, names, tps, self.config, _NoProducer(), self._clock,
                           application_id=str(self.config.application_id))
+        self._global_task = task
         task.initialize()
         consumer.assign(tps)
         consumer.seek_to_beginning(tps)
-        self._global_task, self._global_consumer = task, consumer
         ends = consumer.end_offsets(tps)
-        deadline = time.monotonic() + 60
-        while any(consumer.position(tp) < ends[tp] for tp in tps) and time.monotonic() < deadline:
+        timeout_s = int(self.config["task.timeout.ms"]) / 1000
+        deadline = time.monotonic() + timeout_s
+        while any(consumer.position(tp) < ends[tp] for tp in tps):
+            if time.monotonic() > deadline:
+                behind = {str(tp): (consumer.position(tp), end) for tp, end in ends.items()}
+                raise StreamsStateError(
+                    f"global stores did not bootstrap within task.timeout.ms ({timeout_s:.0f}s); "
+                    f"(position, end) per partition: {behind}"
+                )
             self._update_global(timeout=0.05)
 
     def _update_global(self, timeout: float = 0.0) -> None:
@@ -241,50 +257,69 @@ class KafkaStreams:
                 action = str(self._handler(error)).upper()
             except Exception:
                 log.exception("uncaught exception handler failed; shutting down the client")
-        if action == "REPLACE_THREAD" and self._state.is_running_or_rebalancing() and self.plan is not None:
-            log.warning("replacing %s after %r", thread.name, error)
-            replacement = StreamThread(
-                thread.index, self._builder, self.config, self._supplier, self._clock, self.plan,
-                thread.name.rsplit("-StreamThread-", 1)[0], self._on_thread_state,
-                self._global_task.stores if self._global_task else None,
-                self._update_global if self._global_task else None,
-            )
-            self._threads[self._threads.index(thread)] = replacement
-            replacement.start()
-            return
+        if action == "REPLACE_THREAD" and self.plan is not None:
+            with self._threads_lock:
+                if not self._stopping and self._state.is_running_or_rebalancing():
+                    log.warning("replacing %s after %r", thread.name, error)
+                    replacement = StreamThread(
+                        thread.index, self._builder, self.config, self._supplier, self._clock, self.plan,
+                        thread.name.rsplit("-StreamThread-", 1)[0], self._on_thread_state,
+                        self._global_task.stores if self._global_task else None,
+                        self._update_global if self._global_task else None,
+                    )
+                    self._threads[self._threads.index(thread)] = replacement
+                    replacement.start()
+                    return
         self.exception = error
         if self._set_state(State.PENDING_ERROR):
             threading.Thread(target=self._shutdown_to, args=(State.ERROR,), daemon=True).start()
 
-    def _shutdown_to(self, final: State, timeout: float | None = None) -> bool:
-        for t in self._threads:
+    def _shutdown_to(self, final: State) -> None:
+        """Stop every stream thread, wait for all of them, release global state, then enter ``final``.
+
+        Runs on its own thread (Kafka's shutdown helper), so ``close(timeout)`` can give up waiting while the
+        client stays PENDING_SHUTDOWN until the threads are really gone.
+        """
+        with self._threads_lock:
+            self._stopping = True
+            threads = list(self._threads)
+        for t in threads:
             t.shutdown()
-        deadline = None if timeout is None else time.monotonic() + timeout
-        ok = True
-        for t in self._threads:
-            if t is threading.current_thread():
-                continue
-            t.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
-            ok = ok and not t.is_alive()
-        if self._global_task is not None:
-            with self._global_lock:
-                self._global_task.close()
-                self._global_consumer.close()
-                self._global_task = None
+        for t in threads:
+            if t is not threading.current_thread():
+                t.join()
+        self._close_global()
         self._set_state(final)
-        return ok
+
+    def _close_global(self) -> None:
+        with self._global_lock:
+            if self._global_task is not None:
+                self._global_task.close()
+                self._global_task = None
+            if self._global_consumer is not None:
+                self._global_consumer.close()
+                self._global_consumer = None
 
     def close(self, timeout: float | timedelta | None = None) -> bool:
-        """Stop processing (committing what was processed) and release everything; True if done in time."""
-        secs = None if timeout is None else to_millis(timeout, "timeout") / 1000 if isinstance(timeout, timedelta) \
+        """Stop processing (committing what was processed) and release everything.
+
+        Returns True once NOT_RUNNING is reached within ``timeout`` (seconds or timedelta; None waits as long as
+        it takes); False otherwise, in which case the client stays PENDING_SHUTDOWN until its threads end.
+        """
+        secs = 1e9 if timeout is None else to_millis(timeout, "timeout") / 1000 if isinstance(timeout, timedelta) \
             else float(timeout)
         if self._state in (State.NOT_RUNNING, State.ERROR):
             return True
         if self._state is State.PENDING_ERROR:
-            return self.wait_for_state(State.ERROR, timeout=secs if secs is not None else 3600)
-        if not self._set_state(State.PENDING_SHUTDOWN):
-            return self.wait_for_state(State.NOT_RUNNING, State.ERROR, timeout=secs if secs is not None else 3600)
-        return self._shutdown_to(State.NOT_RUNNING, secs)
+            return self.wait_for_state(State.ERROR, timeout=secs)
+        if self._set_state(State.PENDING_SHUTDOWN):
+            threading.Thread(
+                target=self._shutdown_to, args=(State.NOT_RUNNING,), name="kstreams-close", daemon=True
+            ).start()
+        if any(t is threading.current_thread() for t in self._threads):
+            log.warning("close() called from a stream thread: not waiting for the shutdown to complete")
+            return False
+        return self.wait_for_state(State.NOT_RUNNING, State.ERROR, timeout=secs)
 
     def __enter__(self) -> KafkaStreams:
         return self

@@ -84,9 +84,16 @@ class TaskManager:
                 application_id=self._app_id,
                 global_stores=self._global_stores,
             )
-            task.initialize_stores()
-            self._restore(task)
-            task.initialize_processors()
+            try:
+                task.initialize_stores()
+                self._restore(task)
+                task.initialize_processors()
+            except BaseException:
+                try:
+                    task.close()
+                except Exception:
+                    log.exception("task %s: error while closing after a failed start", task_id)
+                raise
             self.tasks[task_id] = task
             for tp in tps:
                 self._by_partition[tp] = task

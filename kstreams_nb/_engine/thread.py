@@ -12,6 +12,7 @@ from typing import Any
 from kstreams_nb._engine.task_manager import TaskManager
 from kstreams_nb._engine.topics import TopicPlan
 from kstreams_nb._time import Clock
+from kstreams_nb.config import StreamsConfig
 from kstreams_nb.errors import StreamsStateError
 from kstreams_nb.records import TopicPartition
 from kstreams_nb.topology._builder import InternalTopologyBuilder
@@ -48,6 +49,39 @@ _TRANSITIONS = {
 _BATCH = 100
 
 
+def _client_config(config: StreamsConfig, *prefixes: str) -> dict[str, Any]:
+    """Kafka's client config layering: the non-Streams keys, then each prefix's keys (later prefixes win)."""
+    out = config.client_configs()
+    for prefix in prefixes:
+        out.update(config.with_prefix(prefix))
+    return out
+
+
+def _make_clients(config: StreamsConfig, clients: Any, app_id: str, name: str) -> tuple[Any, Any, Any]:
+    """The main consumer, producer and restore consumer of a stream thread (all closed if one cannot be made)."""
+    made: list[Any] = []
+    try:
+        made.append(clients.consumer({
+            **_client_config(config, "consumer.", "main.consumer."),
+            "group.id": app_id,
+            "client.id": f"{name}-consumer",
+            "auto.offset.reset": config.get("auto.offset.reset", "earliest"),
+            "isolation.level": "read_uncommitted",
+            "enable.auto.commit": False,
+        }))
+        made.append(clients.producer({**_client_config(config, "producer."), "client.id": f"{name}-producer"}))
+        made.append(clients.restore_consumer({
+            **_client_config(config, "consumer.", "restore.consumer."),
+            "client.id": f"{name}-restore-consumer",
+            "isolation.level": "read_uncommitted",
+        }))
+    except BaseException:
+        for client in made:
+            client.close()
+        raise
+    return made[0], made[1], made[2]
+
+
 class StreamThread(threading.Thread):
     """One processing thread: a group consumer, a producer, and the tasks of its assigned partitions."""
 
@@ -55,7 +89,7 @@ class StreamThread(threading.Thread):
         self,
         index: int,
         builder: InternalTopologyBuilder,
-        config: Mapping[str, Any],
+        config: StreamsConfig,
         clients: Any,
         clock: Clock,
         plan: TopicPlan,
@@ -76,21 +110,7 @@ class StreamThread(threading.Thread):
         self._stopping = threading.Event()
         self.error: BaseException | None = None
         app_id: str = config["application.id"]
-        base = {"bootstrap.servers": config["bootstrap.servers"]}
-        self.consumer = clients.consumer(
-            {
-                **base,
-                "group.id": app_id,
-                "client.id": f"{self.name}-consumer",
-                "auto.offset.reset": config.get("auto.offset.reset", "earliest"),
-                "isolation.level": "read_uncommitted",
-                "enable.auto.commit": False,
-            }
-        )
-        self.producer = clients.producer({**base, "client.id": f"{self.name}-producer"})
-        self.restore_consumer = clients.restore_consumer(
-            {**base, "client.id": f"{self.name}-restore-consumer", "isolation.level": "read_uncommitted"}
-        )
+        self.consumer, self.producer, self.restore_consumer = _make_clients(config, clients, app_id, self.name)
         self.tasks = TaskManager(builder, config, app_id, self.producer, self.restore_consumer, clock, plan,
                                  global_stores)
         self._subscription = self._subscription_for(builder, plan)
@@ -179,6 +199,14 @@ class StreamThread(threading.Thread):
             self.tasks.commit(self.consumer)
             self._last_commit = now
 
+    def release_clients(self) -> None:
+        """Close this thread's clients without running it (a start() that failed half way)."""
+        for client in (self.consumer, self.restore_consumer, self.producer):
+            try:
+                client.close()
+            except Exception:
+                log.exception("%s: error while closing a client", self.name)
+
     def _close(self, clean: bool) -> None:
         try:
             if clean:
@@ -189,8 +217,4 @@ class StreamThread(threading.Thread):
             if self.error is None:
                 self.error = e
         finally:
-            for client in (self.consumer, self.restore_consumer, self.producer):
-                try:
-                    client.close()
-                except Exception:
-                    log.exception("%s: error while closing a client", self.name)
+            self.release_clients()

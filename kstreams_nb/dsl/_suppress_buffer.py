@@ -169,12 +169,13 @@ class InMemorySuppressionBuffer:
         if entry is None:
             entry = _Entry(time, key_bytes)
             entry.prior = old
-            entry.old_is_prior = True
             self._index[key_bytes] = entry
             heapq.heappush(self._heap, (time, key_bytes))
         else:
             self._size -= entry.size
-            entry.old_is_prior = False
+        # Kafka's BufferValue de-duplicates the prior and old values by content (Arrays.equals), not by reference:
+        # an old value equal to the prior one is not counted twice in the size estimate
+        entry.old_is_prior = old == entry.prior
         entry.old = old
         entry.new = self._value_serde.serialize(self._topic, change.new)
         entry.record = record
