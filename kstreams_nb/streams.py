@@ -20,14 +20,23 @@ from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any
 
+from kstreams_nb._engine.query import CompositeReadOnlyKeyValueStore, CompositeReadOnlyWindowStore
 from kstreams_nb._engine.task import StreamTask
 from kstreams_nb._engine.thread import StreamThread, ThreadState
 from kstreams_nb._engine.topics import TopicPlan, plan_topics
 from kstreams_nb._time import Clock, SystemClock, to_millis
 from kstreams_nb.clients.base import ClientSupplier, supplier_for
 from kstreams_nb.config import StreamsConfig
-from kstreams_nb.errors import ConfigError, KStreamsError, StreamsStateError, TopologyError, UnknownStateStoreError
+from kstreams_nb.errors import (
+    ConfigError,
+    InvalidStateStoreError,
+    KStreamsError,
+    StreamsStateError,
+    TopologyError,
+    UnknownStateStoreError,
+)
 from kstreams_nb.records import TaskId, TopicPartition
+from kstreams_nb.state import read_only_view
 
 __all__ = ["KafkaStreams", "State"]
 
@@ -95,7 +104,7 @@ class KafkaStreams:
         self._stopping = False
         self._global_task: StreamTask | None = None
         self._global_consumer: Any = None
-        self._global_lock = threading.Lock()
+        self._global_lock = threading.RLock()
         self.process_id = uuid.uuid4()
         self.plan: TopicPlan | None = None
         self.exception: BaseException | None = None
@@ -174,11 +183,10 @@ class KafkaStreams:
         client_id = self.config["client.id"] or f"{app_id}-{self.process_id}"
         try:  # everything that can fail happens before the client leaves CREATED
             self._start_global(supplier)
-            global_stores = self._global_task.stores if self._global_task else None
             for i in range(1, n + 1):
                 thread = StreamThread(
                     i, self._builder, self.config, supplier, self._clock, plan, client_id, self._on_thread_state,
-                    global_stores, self._update_global if self._global_task else None,
+                    self._global_views(), self._update_global if self._global_task else None,
                 )
                 self._threads.append(thread)
         except BaseException:
@@ -227,6 +235,12 @@ class KafkaStreams:
                 )
             self._update_global(timeout=0.05)
 
+    def _global_views(self) -> dict[str, Any] | None:
+        """What stream tasks see of global stores: read-only views (Kafka's rule), locked against updates."""
+        if self._global_task is None:
+            return None
+        return {name: read_only_view(store, self._global_lock) for name, store in self._global_task.stores.items()}
+
     def _update_global(self, timeout: float = 0.0) -> None:
         with self._global_lock:
             task, consumer = self._global_task, self._global_consumer
@@ -264,7 +278,7 @@ class KafkaStreams:
                     replacement = StreamThread(
                         thread.index, self._builder, self.config, self._supplier, self._clock, self.plan,
                         thread.name.rsplit("-StreamThread-", 1)[0], self._on_thread_state,
-                        self._global_task.stores if self._global_task else None,
+                        self._global_views(),
                         self._update_global if self._global_task else None,
                     )
                     self._threads[self._threads.index(thread)] = replacement
@@ -332,14 +346,39 @@ class KafkaStreams:
         """Thread name → ids of the tasks it runs."""
         return {t.name: sorted(str(tid) for tid in t.tasks.tasks) for t in self._threads}
 
-    def store(self, name: str) -> Any:
-        """A store of this instance (global stores, or the store of the single local task owning it)."""
+    def store(self, name: str, *, timestamped: bool = False) -> Any:
+        """A read-only view of the store ``name`` over every local task (and global stores).
+
+        Timestamped stores (every DSL store) give plain values unless ``timestamped=True``. Queries need the
+        client RUNNING or REBALANCING. Example: ``streams.store("counts").get("alice")``.
+        """
+        self._check_queryable()
+        instances = self._store_instances(name)
+        if not instances:
+            raise UnknownStateStoreError(f"no local store named {name!r}")
+        provider = lambda: self._store_instances(name)  # noqa: E731 - re-read: tasks move on rebalance
+        if hasattr(instances[0][1], "fetch"):
+            return CompositeReadOnlyWindowStore(name, provider, timestamped)
+        return CompositeReadOnlyKeyValueStore(name, provider, timestamped)
+
+    def _check_queryable(self) -> None:
+        if not self._state.is_running_or_rebalancing():
+            raise InvalidStateStoreError(
+                f"KafkaStreams is not running. State is {self._state.name}: stores can be queried while RUNNING or "
+                f"REBALANCING"
+            )
+
+    def _store_instances(self, name: str) -> list[tuple[Any, Any]]:
+        self._check_queryable()
+        found: list[tuple[Any, Any]] = []
         if self._global_task is not None and name in self._global_task.stores:
-            return self._global_task.stores[name]
-        found = [task.stores[name] for t in self._threads for task in t.tasks.tasks.values() if name in task.stores]
-        if not found:
-            raise UnknownStateStoreError(f"no local store named {name!r} (is the application running?)")
-        return found[0] if len(found) == 1 else found
+            found.append((self._global_lock, self._global_task.stores[name]))
+        for thread in list(self._threads):
+            with thread.lock:
+                found.extend(
+                    (thread.lock, task.stores[name]) for task in thread.tasks.tasks.values() if name in task.stores
+                )
+        return found
 
     def __repr__(self) -> str:
         return (

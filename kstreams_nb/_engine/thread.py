@@ -108,6 +108,8 @@ class StreamThread(threading.Thread):
         self.state = ThreadState.CREATED
         self._state_lock = threading.Lock()
         self._stopping = threading.Event()
+        #: held while this thread touches its tasks' stores; interactive queries take it too
+        self.lock = threading.RLock()
         self.error: BaseException | None = None
         app_id: str = config["application.id"]
         self.consumer, self.producer, self.restore_consumer = _make_clients(config, clients, app_id, self.name)
@@ -162,12 +164,14 @@ class StreamThread(threading.Thread):
 
     def _on_assign(self, partitions: list[TopicPartition]) -> None:
         self._set_state(ThreadState.PARTITIONS_ASSIGNED)
-        self.tasks.handle_assignment(partitions)
+        with self.lock:
+            self.tasks.handle_assignment(partitions)
         self._set_state(ThreadState.RUNNING)
 
     def _on_revoke(self, partitions: list[TopicPartition]) -> None:
         self._set_state(ThreadState.PARTITIONS_REVOKED)
-        self.tasks.handle_revocation(partitions, self.consumer)
+        with self.lock:
+            self.tasks.handle_revocation(partitions, self.consumer)
 
     def run_once(self) -> None:
         """One iteration: poll, process every buffered record, punctuate, maybe commit."""
@@ -182,21 +186,24 @@ class StreamThread(threading.Thread):
             processed = 0
             for task in tasks.running():
                 n = 0
-                while n < _BATCH and task.process():
-                    task.maybe_punctuate_stream_time()
-                    n += 1
+                with self.lock:
+                    while n < _BATCH and task.process():
+                        task.maybe_punctuate_stream_time()
+                        n += 1
+                    task.maybe_punctuate_system_time()
                 processed += n
-                task.maybe_punctuate_system_time()
             self._maybe_commit()
             if not processed or self._stopping.is_set():
                 break
-        for task in tasks.running():
-            task.maybe_punctuate_system_time()
+        with self.lock:
+            for task in tasks.running():
+                task.maybe_punctuate_system_time()
 
     def _maybe_commit(self, force: bool = False) -> None:
         now = self._clock.milliseconds()
         if force or now - self._last_commit >= self._commit_interval or self.tasks.commit_wanted():
-            self.tasks.commit(self.consumer)
+            with self.lock:
+                self.tasks.commit(self.consumer)
             self._last_commit = now
 
     def release_clients(self) -> None:
@@ -211,7 +218,8 @@ class StreamThread(threading.Thread):
         try:
             if clean:
                 self._maybe_commit(force=True)
-            self.tasks.close_all(clean)
+            with self.lock:
+                self.tasks.close_all(clean)
         except Exception as e:
             log.exception("%s: error while closing", self.name)
             if self.error is None:

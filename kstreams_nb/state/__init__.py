@@ -47,7 +47,7 @@ from kstreams_nb.state.logging import (
 from kstreams_nb.state.memory import InMemoryKeyValueStore, MemoryLRUCache
 from kstreams_nb.state.metered import MeteredKeyValueStore, MeteredTimestampedKeyValueStore
 from kstreams_nb.state.metered_window import MeteredTimestampedWindowStore, MeteredWindowStore
-from kstreams_nb.state.readonly import ReadOnlyKeyValueStore, ReadOnlyWindowStore
+from kstreams_nb.state.readonly import ReadOnlyKeyValueStore, ReadOnlyWindowStore, read_only_view
 from kstreams_nb.state.suppliers import (
     InMemoryKeyValueBytesStoreSupplier,
     InMemoryWindowBytesStoreSupplier,
@@ -89,6 +89,7 @@ __all__ = [
     "PersistentWindowBytesStoreSupplier",
     "ReadOnlyKeyValueStore",
     "ReadOnlyWindowStore",
+    "read_only_view",
     "RestoreCallback",
     "RestoreRecord",
     "SerdeLike",

@@ -23,7 +23,7 @@ from kstreams_nb.errors import InvalidStateStoreError
 from kstreams_nb.records import Windowed
 from kstreams_nb.state._iterators import KeyValueIterator, ListKeyValueIterator
 
-__all__ = ["ReadOnlyKeyValueStore", "ReadOnlyWindowStore"]
+__all__ = ["ReadOnlyKeyValueStore", "ReadOnlyWindowStore", "read_only_view"]
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -184,3 +184,15 @@ class ReadOnlyWindowStore(_View, Generic[K, V]):
         with self._lock:
             self._check()
             return self._snapshot(self._store.backward_all())
+
+
+def read_only_view(
+    store: Any, lock: AbstractContextManager[Any]
+) -> ReadOnlyKeyValueStore[Any, Any] | ReadOnlyWindowStore[Any, Any]:
+    """The read-only view that fits ``store`` (window or key-value), guarded by ``lock``.
+
+    Example: ``read_only_view(global_store, lock).get("k")``.
+    """
+    if hasattr(store, "fetch"):
+        return ReadOnlyWindowStore(store, lock)
+    return ReadOnlyKeyValueStore(store, lock)

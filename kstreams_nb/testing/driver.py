@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections import defaultdict, deque
 from collections.abc import Mapping
+from contextlib import nullcontext
 from datetime import timedelta
 from typing import Any
 
@@ -27,6 +28,7 @@ from kstreams_nb._time import ManualClock, to_millis
 from kstreams_nb.config import StreamsConfig
 from kstreams_nb.errors import StreamsStateError, TopologyError, UnknownStateStoreError
 from kstreams_nb.records import EMPTY_HEADERS, ConsumerRecord, Headers, TaskId, TopicPartition
+from kstreams_nb.state import read_only_view
 from kstreams_nb.state.metered import MeteredTimestampedKeyValueStore
 from kstreams_nb.state.metered_window import MeteredTimestampedWindowStore
 from kstreams_nb.testing.facades import KeyValueStoreFacade, WindowStoreFacade
@@ -130,7 +132,11 @@ class TopologyTestDriver:
                 self._producer,
                 self._clock,
                 application_id=self.application_id,
-                global_stores=self._global_task.stores if self._global_task else None,
+                global_stores=(  # what processors see of global stores: read-only views, as in Kafka
+                    {n: read_only_view(st, nullcontext()) for n, st in self._global_task.stores.items()}
+                    if self._global_task
+                    else None
+                ),
             )
             for t in topics:
                 self._task.add_partition(TopicPartition(self._task.decorate(t) or t, 0))
