@@ -158,6 +158,9 @@ class KafkaStreams:
         app_id = self.config.application_id
         if not app_id:
             raise ConfigError("Missing required configuration \"application.id\" which has no default value.")
+        reset = self.config["auto.offset.reset"]
+        if reset not in ("earliest", "latest", "none"):
+            raise ConfigError(f"auto.offset.reset must be 'earliest', 'latest' or 'none', got {reset!r}")
         if self.config.exactly_once:
             raise ConfigError("processing.guarantee=exactly_once_v2 is not available yet; use at_least_once")
         self._builder.validate()

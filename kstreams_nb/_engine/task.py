@@ -105,6 +105,9 @@ class StreamTask:
         self.commit_requested = False
         self.commit_needed = False
         self.processed = 0
+        self._lag: Callable[[TopicPartition], int | None] | None = None
+        self._max_idle = 0
+        self._idle_since = -1
         self._build_nodes(node_names)
         for tp in partitions:
             self.add_partition(tp)
@@ -312,6 +315,67 @@ class StreamTask:
         if errors:
             raise errors[0]
 
+    def suspend(self) -> None:
+        """Kafka's suspend: close the processors, drop buffered records and schedules, keep the stores."""
+        if self.state is TaskState.SUSPENDED:
+            return
+        try:
+            if self.state is TaskState.RUNNING:
+                for node in self.nodes.values():
+                    node.close()
+        finally:
+            self.partition_group.clear()
+            self.stream_punctuations = PunctuationQueue()
+            self.wall_punctuations = PunctuationQueue()
+            self.transition(TaskState.SUSPENDED)
+
+    def resume(self, partitions: Iterable[TopicPartition]) -> None:
+        """Take a suspended task back (its stores are current: no restoration) and start its processors again."""
+        for tp in partitions:
+            self.add_partition(tp)
+        self.transition(TaskState.RESTORING)
+        self.initialize_processors()
+
+    def partition_times(self) -> dict[TopicPartition, int]:
+        """Each partition's time (largest timestamp processed), for the committed offsets' metadata."""
+        return {tp: q.partition_time for tp, q in self.partition_group.queues.items() if q.partition_time >= 0}
+
+    def initialize_time(self, times: Mapping[TopicPartition, int]) -> None:
+        """Seed partition times and stream time from committed metadata (Kafka's initializeTaskTime)."""
+        group = self.partition_group
+        for tp, t in times.items():
+            queue = group.queues.get(tp)
+            if queue is not None and t > queue.partition_time:
+                queue.partition_time = t
+            if t > group.stream_time:
+                group.stream_time = t
+
+    def set_lag_source(self, lag: Callable[[TopicPartition], int | None], max_idle_ms: int) -> None:
+        """Make processing wait, as Kafka's PartitionGroup.readyToProcess does, while an empty partition of this
+        task still has records on the broker (``lag`` > 0 or unknown), and then up to ``max_idle_ms``."""
+        self._lag = lag
+        self._max_idle = max_idle_ms
+
+    def _ready(self) -> bool:
+        """False while some empty partition may still get records that should be processed first."""
+        queues = self.partition_group.queues
+        if len(queues) < 2 or self._lag is None or self._max_idle < 0:
+            return True
+        empty = [tp for tp, q in queues.items() if q.head is None]
+        if not empty:
+            self._idle_since = -1
+            return True
+        if len(empty) == len(queues):
+            return False
+        for tp in empty:
+            lag = self._lag(tp)
+            if lag is None or lag > 0:  # must wait to poll the data known to be on the broker
+                return False
+        now = self.clock.milliseconds()
+        if self._idle_since < 0:
+            self._idle_since = now
+        return now - self._idle_since >= self._max_idle
+
     # ------------------------------------------------------------------ processing
     @property
     def stream_time(self) -> int:
@@ -331,7 +395,10 @@ class StreamTask:
         return any(q.head is not None for q in self.partition_group.queues.values())
 
     def process(self) -> bool:
-        """Process the next record (lowest timestamp first); False when none is buffered."""
+        """Process the next record (lowest timestamp first); False when none is buffered or the task must wait
+        for records of an empty partition (see :meth:`set_lag_source`)."""
+        if self._lag is not None and not self._ready():
+            return False
         nxt = self.partition_group.next_record()
         if nxt is None:
             return False

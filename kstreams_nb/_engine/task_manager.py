@@ -3,9 +3,10 @@ changelogs, routes polled records to them, and commits their progress."""
 
 from __future__ import annotations
 
+import base64
 import logging
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from kstreams_nb._engine.task import StreamTask, TaskState
@@ -18,6 +19,22 @@ from kstreams_nb.topology._builder import InternalTopologyBuilder
 __all__ = ["TaskManager"]
 
 log = logging.getLogger(__name__)
+
+
+def subtopology_resolver(builder: InternalTopologyBuilder, application_id: str) -> Callable[[str], int]:
+    """``topic -> sub-topology id`` for the topics an application reads (internal ones by their full name)."""
+    node_to_sub = {n: gid for gid, names in builder.node_groups().items() for n in names}
+    prefix = application_id + "-"
+
+    def subtopology_of(topic: str) -> int:
+        bare = topic[len(prefix) :]
+        name = bare if topic.startswith(prefix) and bare in builder.internal_topics else topic
+        source = builder.source_for_topic(name)
+        if source is None:
+            raise StateStoreError(f"no source of the topology reads topic {topic!r}")
+        return node_to_sub[source.name]
+
+    return subtopology_of
 
 
 class TaskManager:
@@ -33,6 +50,7 @@ class TaskManager:
         clock: Clock,
         plan: TopicPlan,
         global_stores: Mapping[str, Any] | None = None,
+        lag: Callable[[TopicPartition], int | None] | None = None,
     ) -> None:
         self._builder = builder
         self._config = config
@@ -43,23 +61,21 @@ class TaskManager:
         self._plan = plan
         self._global_stores = global_stores or {}
         self.tasks: dict[TaskId, StreamTask] = {}
+        #: tasks whose partitions were revoked, kept (stores open) in case they are assigned back
+        self.suspended: dict[TaskId, StreamTask] = {}
+        self._lag = lag
         self._by_partition: dict[TopicPartition, StreamTask] = {}
-        self._node_to_sub = {n: gid for gid, names in builder.node_groups().items() for n in names}
+        self._subtopology_of = subtopology_resolver(builder, application_id)
         self._subs = {s.id: s for s in builder.subtopologies()}
 
     # ------------------------------------------------------------------ assignment
     def subtopology_of(self, topic: str) -> int:
         """The sub-topology reading ``topic`` (decorated name)."""
-        prefix = self._app_id + "-"
-        bare = topic[len(prefix) :]
-        name = bare if topic.startswith(prefix) and bare in self._builder.internal_topics else topic
-        source = self._builder.source_for_topic(name)
-        if source is None:
-            raise StateStoreError(f"no source of the topology reads topic {topic!r}")
-        return self._node_to_sub[source.name]
+        return self._subtopology_of(topic)
 
-    def handle_assignment(self, partitions: Iterable[TopicPartition]) -> None:
-        """Create, restore and start the tasks for newly assigned partitions."""
+    def handle_assignment(self, partitions: Iterable[TopicPartition], consumer: Any) -> None:
+        """Take the tasks of the assigned partitions: resume suspended ones (their stores are current), create,
+        restore and start new ones; close suspended tasks that were not assigned back."""
         by_task: dict[TaskId, list[TopicPartition]] = {}
         for tp in partitions:
             if tp in self._by_partition:
@@ -71,33 +87,52 @@ class TaskManager:
             if task is not None:  # a pattern topic created later joins a running task
                 for tp in tps:
                     task.add_partition(tp)
-                    self._by_partition[tp] = task
-                continue
-            task = StreamTask(
-                task_id,
-                self._builder,
-                self._subs[task_id.subtopology].nodes,
-                tps,
-                self._config,
-                self._producer,
-                self._clock,
-                application_id=self._app_id,
-                global_stores=self._global_stores,
-            )
-            try:
-                task.initialize_stores()
-                self._restore(task)
-                task.initialize_processors()
-            except BaseException:
-                try:
-                    task.close()
-                except Exception:
-                    log.exception("task %s: error while closing after a failed start", task_id)
-                raise
-            self.tasks[task_id] = task
+            elif task_id in self.suspended:
+                task = self.suspended.pop(task_id)
+                task.resume(tps)
+                self.tasks[task_id] = task
+                log.info("task %s resumed for %s", task_id, [str(tp) for tp in tps])
+            else:
+                task = self._create(task_id, tps)
             for tp in tps:
                 self._by_partition[tp] = task
-            log.info("task %s created for %s", task_id, [str(tp) for tp in tps])
+            self._initialize_time(task, tps, consumer)
+        for task_id in list(self.suspended):
+            self._close(self.suspended.pop(task_id), clean=True)
+
+    def _create(self, task_id: TaskId, tps: list[TopicPartition]) -> StreamTask:
+        task = StreamTask(
+            task_id,
+            self._builder,
+            self._subs[task_id.subtopology].nodes,
+            tps,
+            self._config,
+            self._producer,
+            self._clock,
+            application_id=self._app_id,
+            global_stores=self._global_stores,
+        )
+        try:
+            task.initialize_stores()
+            self._restore(task)
+            task.initialize_processors()
+        except BaseException:
+            self._close(task, clean=False)
+            raise
+        if self._lag is not None:
+            task.set_lag_source(self._lag, int(self._config.get("max.task.idle.ms", 0)))
+        self.tasks[task_id] = task
+        log.info("task %s created for %s", task_id, [str(tp) for tp in tps])
+        return task
+
+    def _initialize_time(self, task: StreamTask, tps: list[TopicPartition], consumer: Any) -> None:
+        """Seed partition times from the committed offsets' metadata, so stream time survives restarts."""
+        read = getattr(consumer, "committed_metadata", None)
+        if read is None:
+            return
+        times = {tp: t for tp, meta in read(tps).items() if (t := decode_partition_time(meta)) is not None}
+        if times:
+            task.initialize_time(times)
 
     def _restore(self, task: StreamTask) -> None:
         """Replay each logged store's changelog partition into the store (CREATED → RESTORING → RUNNING)."""
@@ -127,29 +162,50 @@ class TaskManager:
                 log.info("task %s restored %d records into %s from %s", task.task_id, restored, store_name, tp)
 
     def handle_revocation(self, partitions: Iterable[TopicPartition], consumer: Any) -> None:
-        """Commit and close the tasks of revoked partitions."""
+        """Commit the tasks of revoked partitions, then suspend them: processors close, stores stay, so a task
+        assigned back resumes without restoring (Kafka's suspend/resume)."""
         revoked = {self._by_partition[tp].task_id for tp in partitions if tp in self._by_partition}
         if not revoked:
             return
         self.commit(consumer, [self.tasks[t] for t in revoked])
         for task_id in revoked:
-            self._close_task(task_id, clean=True)
+            task = self._detach(task_id)
+            try:
+                task.suspend()
+            except BaseException:
+                self._close(task, clean=False)
+                raise
+            self.suspended[task_id] = task
 
-    def _close_task(self, task_id: TaskId, clean: bool) -> None:
+    def handle_lost(self, partitions: Iterable[TopicPartition]) -> None:
+        """The partitions were lost (this member was dropped from the group): close every task dirty, no commit."""
+        del partitions  # all of this thread's tasks are gone, whatever the list says
+        self.close_all(clean=False)
+
+    def _detach(self, task_id: TaskId) -> StreamTask:
         task = self.tasks.pop(task_id)
         for tp in [tp for tp, t in self._by_partition.items() if t is task]:
             del self._by_partition[tp]
+        return task
+
+    def _close(self, task: StreamTask, clean: bool) -> None:
         try:
             task.close()
         except Exception:
             if clean:
                 raise
-            log.exception("error while closing task %s dirty", task_id)
+            log.exception("error while closing task %s dirty", task.task_id)
 
     def close_all(self, clean: bool) -> None:
-        """Close every task (dirty: no flush, errors logged)."""
+        """Close every task, active or suspended (dirty: errors logged, nothing committed)."""
         for task_id in list(self.tasks):
-            self._close_task(task_id, clean)
+            self._close(self._detach(task_id), clean)
+        for task_id in list(self.suspended):
+            self._close(self.suspended.pop(task_id), clean)
+
+    def owned(self) -> set[TaskId]:
+        """The ids of the tasks this thread runs (for a sticky assignment)."""
+        return set(self.tasks)
 
     # ------------------------------------------------------------------ processing
     def add_records(self, records: Iterable[ConsumerRecord]) -> None:
@@ -173,12 +229,35 @@ class TaskManager:
         return any(t.commit_requested for t in self.tasks.values())
 
     def commit(self, consumer: Any, tasks: Iterable[StreamTask] | None = None) -> dict[TopicPartition, int]:
-        """Flush the tasks' stores and the producer, then commit the consumed offsets (at-least-once)."""
+        """Flush the tasks' stores and the producer, then commit the consumed offsets (at-least-once), each with
+        its partition's time as metadata (Kafka's TopicPartitionMetadata)."""
         offsets: dict[TopicPartition, int] = {}
+        metadata: dict[TopicPartition, str] = {}
         for task in tasks if tasks is not None else self.tasks.values():
             if task.state is TaskState.RUNNING:
-                offsets.update(task.prepare_commit())
+                task_offsets = task.prepare_commit()
+                offsets.update(task_offsets)
+                times = task.partition_times()
+                metadata.update({tp: encode_partition_time(times[tp]) for tp in task_offsets if tp in times})
         self._producer.flush()
         if offsets:
-            consumer.commit(offsets)
+            consumer.commit(offsets, metadata)
         return offsets
+
+
+def encode_partition_time(partition_time: int) -> str:
+    """Kafka's TopicPartitionMetadata (version 1): base64 of a magic byte and the 8-byte partition time."""
+    return base64.b64encode(bytes([1]) + partition_time.to_bytes(8, "big", signed=True)).decode("ascii")
+
+
+def decode_partition_time(metadata: str | None) -> int | None:
+    """The partition time in committed metadata written by Kafka Streams (versions 1 and 2), or None."""
+    if not metadata:
+        return None
+    try:
+        raw = base64.b64decode(metadata, validate=True)
+    except ValueError:
+        return None
+    if len(raw) < 9 or raw[0] not in (1, 2):
+        return None
+    return int.from_bytes(raw[1:9], "big", signed=True)

@@ -9,11 +9,13 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from kstreams_nb._engine.task_manager import TaskManager
+from kstreams_nb._engine.assignor import MemberInfo, TaskAssignor
+from kstreams_nb._engine.task_manager import TaskManager, subtopology_resolver
 from kstreams_nb._engine.topics import TopicPlan
 from kstreams_nb._time import Clock
+from kstreams_nb.clients.base import NoOffsetForPartitionError
 from kstreams_nb.config import StreamsConfig
-from kstreams_nb.errors import StreamsStateError
+from kstreams_nb.errors import CommitFailedError, ConfigError, StreamsStateError
 from kstreams_nb.records import TopicPartition
 from kstreams_nb.topology._builder import InternalTopologyBuilder
 
@@ -57,7 +59,9 @@ def _client_config(config: StreamsConfig, *prefixes: str) -> dict[str, Any]:
     return out
 
 
-def _make_clients(config: StreamsConfig, clients: Any, app_id: str, name: str) -> tuple[Any, Any, Any]:
+def _make_clients(
+    config: StreamsConfig, clients: Any, app_id: str, name: str, assignor: TaskAssignor, member: MemberInfo
+) -> tuple[Any, Any, Any]:
     """The main consumer, producer and restore consumer of a stream thread (all closed if one cannot be made)."""
     made: list[Any] = []
     try:
@@ -65,7 +69,9 @@ def _make_clients(config: StreamsConfig, clients: Any, app_id: str, name: str) -
             **_client_config(config, "consumer.", "main.consumer."),
             "group.id": app_id,
             "client.id": f"{name}-consumer",
-            "auto.offset.reset": config.get("auto.offset.reset", "earliest"),
+            "auto.offset.reset": "none",  # the thread applies each source's policy (Kafka's resetOffsets)
+            "partition.assignment.strategy": assignor,
+            "member.metadata": member,
             "isolation.level": "read_uncommitted",
             "enable.auto.commit": False,
         }))
@@ -112,9 +118,15 @@ class StreamThread(threading.Thread):
         self.lock = threading.RLock()
         self.error: BaseException | None = None
         app_id: str = config["application.id"]
-        self.consumer, self.producer, self.restore_consumer = _make_clients(config, clients, app_id, self.name)
+        self._builder = builder
+        self._app_id = app_id
+        member = MemberInfo(client_id, index, lambda: self.tasks.owned())
+        assignor = TaskAssignor(subtopology_resolver(builder, app_id))
+        self.consumer, self.producer, self.restore_consumer = _make_clients(
+            config, clients, app_id, self.name, assignor, member
+        )
         self.tasks = TaskManager(builder, config, app_id, self.producer, self.restore_consumer, clock, plan,
-                                 global_stores)
+                                 global_stores, lag=self.consumer.lag)
         self._subscription = self._subscription_for(builder, plan)
         self._commit_interval = int(config["commit.interval.ms"])
         self._poll_timeout = int(config.get("poll.ms", 100)) / 1000
@@ -150,9 +162,18 @@ class StreamThread(threading.Thread):
         clean = True
         try:
             self._set_state(ThreadState.STARTING)
-            self.consumer.subscribe(self._subscription, on_assign=self._on_assign, on_revoke=self._on_revoke)
+            self._subscribe()
             while not self._stopping.is_set():
-                self.run_once()
+                try:
+                    self.run_once()
+                except CommitFailedError as e:  # Kafka's TaskMigratedException: drop the tasks, rejoin
+                    log.warning("%s fell out of its group (%s); closing its tasks dirty and rejoining", self.name, e)
+                    with self.lock:
+                        self.tasks.close_all(clean=False)
+                    self.consumer.unsubscribe()
+                    self._subscribe()
+                except NoOffsetForPartitionError as e:
+                    self._reset_offsets(e.partitions)
         except BaseException as e:  # reported to the client, which decides what happens next
             clean = False
             self.error = e
@@ -162,11 +183,45 @@ class StreamThread(threading.Thread):
             self._close(clean)
             self._set_state(ThreadState.DEAD)
 
+    def _subscribe(self) -> None:
+        self.consumer.subscribe(
+            self._subscription, on_assign=self._on_assign, on_revoke=self._on_revoke, on_lost=self._on_lost
+        )
+
+    def _reset_offsets(self, partitions: list[TopicPartition]) -> None:
+        """Where nothing was committed, start each partition as its source says (else ``auto.offset.reset``)."""
+        default = str(self._config.get("auto.offset.reset", "earliest"))
+        prefix = self._app_id + "-"
+        earliest: list[TopicPartition] = []
+        latest: list[TopicPartition] = []
+        for tp in partitions:
+            bare = tp.topic[len(prefix) :] if tp.topic.startswith(prefix) else tp.topic
+            source = self._builder.source_for_topic(bare if bare in self._builder.internal_topics else tp.topic)
+            policy = (source.offset_reset if source is not None else None) or default
+            if policy == "latest":
+                latest.append(tp)
+            elif policy == "earliest":
+                earliest.append(tp)
+            else:
+                raise ConfigError(
+                    f"no committed offset for {tp} and its reset policy is {policy!r}: set the source's offset_reset "
+                    f"or auto.offset.reset to 'earliest' or 'latest'"
+                )
+        if earliest:
+            self.consumer.seek_to_beginning(earliest)
+        if latest:
+            self.consumer.seek_to_end(latest)
+
     def _on_assign(self, partitions: list[TopicPartition]) -> None:
         self._set_state(ThreadState.PARTITIONS_ASSIGNED)
         with self.lock:
-            self.tasks.handle_assignment(partitions)
+            self.tasks.handle_assignment(partitions, self.consumer)
         self._set_state(ThreadState.RUNNING)
+
+    def _on_lost(self, partitions: list[TopicPartition]) -> None:
+        self._set_state(ThreadState.PARTITIONS_REVOKED)
+        with self.lock:
+            self.tasks.handle_lost(partitions)
 
     def _on_revoke(self, partitions: list[TopicPartition]) -> None:
         self._set_state(ThreadState.PARTITIONS_REVOKED)

@@ -5,7 +5,22 @@ The engine reads through a :class:`Consumer`, writes through a :class:`Producer`
 address scheme (``memory://NAME`` → the embedded broker, anything else → confluent-kafka) through a table of
 module names, so no static import crosses the layers.
 
-Offsets given to ``commit`` / ``send_offsets_to_transaction`` are the NEXT offsets to read (Kafka's convention).
+Offsets given to ``commit`` / ``send_offsets_to_transaction`` are the NEXT offsets to read (Kafka's convention);
+each may carry a metadata string (Kafka's OffsetAndMetadata), read back with ``Consumer.committed_metadata``.
+
+Example (the engine's view of a group member; any supplier works the same way)::
+
+    >>> from kstreams_nb.clients.memory import EmbeddedBroker, MemoryClientSupplier
+    >>> broker = EmbeddedBroker()
+    >>> broker.create_topic("in", partitions=2)
+    >>> consumer: Consumer = MemoryClientSupplier(broker).consumer({"group.id": "app"})
+    >>> consumer.subscribe(["in"])
+    >>> consumer.poll_batch(10, timeout=0.0), consumer.lag(TopicPartition("in", 0))
+    ([], 0)
+    >>> consumer.commit({TopicPartition("in", 0): 0}, {TopicPartition("in", 0): "stream-time=0"})
+    >>> consumer.committed_metadata([TopicPartition("in", 0), TopicPartition("in", 1)])
+    {TopicPartition(topic='in', partition=0): 'stream-time=0', TopicPartition(topic='in', partition=1): None}
+    >>> consumer.close()
 """
 
 from __future__ import annotations
@@ -15,20 +30,71 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
+from kstreams_nb.errors import BrokerError
 from kstreams_nb.records import ConsumerRecord, Headers, TopicPartition
 
 __all__ = [
     "Admin",
+    "Assignor",
     "ClientSupplier",
     "Consumer",
     "GroupMetadata",
+    "InvalidOffsetError",
+    "NoOffsetForPartitionError",
+    "OffsetOutOfRangeError",
     "Producer",
     "RebalanceListener",
     "supplier_for",
 ]
 
 RebalanceListener = Callable[[list[TopicPartition]], None]
-"""Called with the partitions assigned (``on_assign``) or about to be taken away (``on_revoke``)."""
+"""Called with the partitions assigned (``on_assign``), about to be taken away (``on_revoke``) or already lost
+to other members (``on_lost``)."""
+
+Assignor = Callable[[dict[str, list[str]], dict[str, int], dict[str, Any]], Mapping[str, Sequence[TopicPartition]]]
+"""A client-side partition assignor (Kafka's ConsumerPartitionAssignor, e.g. StreamsPartitionAssignor), given as
+the consumer config ``partition.assignment.strategy``.
+
+``assignor(subscriptions, partitions, member_metadata)`` gets member id → subscribed topics (patterns already
+resolved to the existing topics they match; members in join order, the leader first), topic → partition count
+(every subscribed topic that exists) and member id → the member's ``member.metadata`` config (the object itself,
+not a copy). It returns member id → partitions. The group runs the assignor of its LEADER (the member that
+joined first) inside the leader's ``poll_batch``, outside every broker lock; followers wait meanwhile.
+
+Example: everything to the member whose metadata is 0::
+
+    >>> def first_thread(subscriptions, partitions, member_metadata):
+    ...     chosen = next(m for m, md in member_metadata.items() if md == 0)
+    ...     return {chosen: [TopicPartition(t, p) for t in sorted(partitions) for p in range(partitions[t])]}
+    >>> first_thread({"m1": ["t"], "m2": ["t"]}, {"t": 2}, {"m1": 1, "m2": 0})["m2"]
+    [TopicPartition(topic='t', partition=0), TopicPartition(topic='t', partition=1)]
+"""
+
+
+class InvalidOffsetError(BrokerError):
+    """A consumer has no valid position for ``partitions`` and its ``auto.offset.reset`` is ``none`` (Kafka's
+    InvalidOffsetException): ``seek`` / ``seek_to_beginning`` / ``seek_to_end`` them, then poll again.
+
+    Example::
+
+        >>> e = NoOffsetForPartitionError([TopicPartition("t", 0)], "no committed offset")
+        >>> isinstance(e, InvalidOffsetError), e.partitions
+        (True, [TopicPartition(topic='t', partition=0)])
+    """
+
+    def __init__(self, partitions: Sequence[TopicPartition], message: str) -> None:
+        super().__init__(message)
+        self.partitions: list[TopicPartition] = list(partitions)
+
+
+class NoOffsetForPartitionError(InvalidOffsetError):
+    """Kafka's NoOffsetForPartitionException: the group has no committed offset for ``partitions`` (raised by
+    ``poll_batch`` and ``position`` under ``auto.offset.reset=none``)."""
+
+
+class OffsetOutOfRangeError(InvalidOffsetError):
+    """Kafka's OffsetOutOfRangeException: the position of ``partitions`` is outside their log (e.g. the topic was
+    re-created); raised by ``poll_batch`` under ``auto.offset.reset=none``."""
 
 
 class GroupMetadata(Protocol):
@@ -69,8 +135,14 @@ class Producer(Protocol):
     def begin_transaction(self) -> None: ...
 
     def send_offsets_to_transaction(
-        self, offsets: Mapping[TopicPartition, int], group_metadata: GroupMetadata, timeout: float | None = None
-    ) -> None: ...
+        self,
+        offsets: Mapping[TopicPartition, int],
+        group_metadata: GroupMetadata,
+        timeout: float | None = None,
+        metadata: Mapping[TopicPartition, str] | None = None,
+    ) -> None:
+        """Commit ``offsets`` (and a ``metadata`` string per partition, optional) with the open transaction."""
+        ...
 
     def commit_transaction(self, timeout: float | None = None) -> None: ...
 
@@ -80,7 +152,37 @@ class Producer(Protocol):
 
 
 class Consumer(Protocol):
-    """Reads records, as a member of a consumer group (``subscribe``) or of none (``assign``)."""
+    """Reads records, as a member of a consumer group (``subscribe``) or of none (``assign``).
+
+    Used from one thread, except ``wakeup``. Group work happens inside ``poll_batch``, which runs the rebalance
+    listeners (and, on the group leader, the partition assignor) before it returns records:
+
+    * a rebalance (eager protocol): ``on_revoke(all current partitions)``, then ``on_assign(new partitions)``;
+    * dropped from the group (it did not poll within ``max.poll.interval.ms``, or its commit failed with
+      CommitFailedError): its next ``poll_batch`` calls ``on_lost(partitions)`` (default: ``on_revoke``) — the
+      partitions may already belong to another member, so commits for them fail — then rejoins as a NEW member
+      (new member id) and picks up its assignment with ``on_assign``, as Kafka's onPartitionsLost. Alternatively
+      ``unsubscribe()`` (which calls ``on_lost`` rather than ``on_revoke`` when the member was dropped) and
+      ``subscribe(...)`` again;
+    * ``auto.offset.reset=none`` and no committed offset: ``poll_batch`` / ``position`` raise
+      :class:`NoOffsetForPartitionError` naming the partitions; seek them (also allowed inside ``on_assign``) and
+      poll again. A position outside the log raises :class:`OffsetOutOfRangeError` the same way.
+
+    Config keys (besides ``group.id``, ``client.id``, ``isolation.level``, ``auto.offset.reset``,
+    ``max.poll.interval.ms``): ``partition.assignment.strategy`` — ``"range"`` (default) or an :data:`Assignor`
+    callable; ``member.metadata`` — any object handed to the leader's assignor for this member.
+
+    Example::
+
+        >>> from kstreams_nb.clients.memory import EmbeddedBroker, MemoryClientSupplier
+        >>> broker = EmbeddedBroker()
+        >>> broker.create_topic("in", partitions=2)
+        >>> c = MemoryClientSupplier(broker).consumer({"group.id": "app", "auto.offset.reset": "none"})
+        >>> c.subscribe(["in"], on_assign=lambda tps: c.seek_to_end(tps))
+        >>> c.poll_batch(10, timeout=0.0), c.position(TopicPartition("in", 1))
+        ([], 0)
+        >>> c.close()
+    """
 
     def subscribe(
         self,
@@ -88,7 +190,14 @@ class Consumer(Protocol):
         *,
         on_assign: RebalanceListener | None = None,
         on_revoke: RebalanceListener | None = None,
-    ) -> None: ...
+        on_lost: RebalanceListener | None = None,
+    ) -> None:
+        """Join the consumer group (a fresh member id after ``unsubscribe``); listeners run inside poll."""
+        ...
+
+    def unsubscribe(self) -> None:
+        """Leave the group (``on_revoke``, or ``on_lost`` if already dropped) or drop the manual assignment."""
+        ...
 
     def assign(self, partitions: Sequence[TopicPartition]) -> None: ...
 
@@ -100,13 +209,31 @@ class Consumer(Protocol):
 
     def seek_to_beginning(self, partitions: Sequence[TopicPartition]) -> None: ...
 
+    def seek_to_end(self, partitions: Sequence[TopicPartition]) -> None:
+        """Fetch these partitions from their end offset (LSO under read_committed, else high watermark) next."""
+        ...
+
     def position(self, tp: TopicPartition) -> int: ...
+
+    def lag(self, tp: TopicPartition) -> int | None:
+        """End offset (as ``end_offsets``) minus position, never negative; None when ``tp`` is not assigned or
+        has no position yet (before the poll that resolves it). Cheap: no per-record work."""
+        ...
 
     def end_offsets(self, partitions: Sequence[TopicPartition]) -> dict[TopicPartition, int]: ...
 
     def committed(self, partitions: Sequence[TopicPartition]) -> dict[TopicPartition, int | None]: ...
 
-    def commit(self, offsets: Mapping[TopicPartition, int]) -> None: ...
+    def committed_metadata(self, partitions: Sequence[TopicPartition]) -> dict[TopicPartition, str | None]:
+        """The metadata string committed with each partition's offset (None: no offset, or one without)."""
+        ...
+
+    def commit(
+        self, offsets: Mapping[TopicPartition, int], metadata: Mapping[TopicPartition, str] | None = None
+    ) -> None:
+        """Commit the next offsets to read, each with an optional metadata string (a partition committed without
+        one has none afterwards, as Kafka's OffsetAndMetadata with empty metadata)."""
+        ...
 
     def group_metadata(self) -> GroupMetadata: ...
 
@@ -133,8 +260,20 @@ class ClientSupplier(Protocol):
     """Makes the clients of one KafkaStreams instance (Kafka's KafkaClientSupplier).
 
     ``config`` holds client settings: ``bootstrap.servers``, ``client.id``, and for consumers ``group.id``,
-    ``isolation.level`` (``read_committed`` | ``read_uncommitted``), ``auto.offset.reset``; for producers
+    ``isolation.level`` (``read_committed`` | ``read_uncommitted``), ``auto.offset.reset`` (``earliest`` |
+    ``latest`` | ``none``: raise :class:`NoOffsetForPartitionError` so the caller seeks by its own policy),
+    ``max.poll.interval.ms``, ``partition.assignment.strategy`` (``"range"`` or an :data:`Assignor` callable,
+    run by the group leader) and ``member.metadata`` (any object, passed to the assignor); for producers
     ``transactional.id`` when exactly-once is on.
+
+    Example::
+
+        >>> from kstreams_nb.clients.memory import EmbeddedBroker, MemoryClientSupplier
+        >>> supplier: ClientSupplier = MemoryClientSupplier(EmbeddedBroker())
+        >>> consumer = supplier.consumer(
+        ...     {"group.id": "app", "partition.assignment.strategy": lambda subs, parts, md: {}, "member.metadata": 0}
+        ... )
+        >>> consumer.close()
     """
 
     def producer(self, config: Mapping[str, Any]) -> Producer: ...

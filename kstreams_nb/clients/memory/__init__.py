@@ -1,9 +1,9 @@
 """The embedded in-memory broker: the default "cluster" wherever no real Kafka is given.
 
 It behaves like Kafka wherever the engine can see it: partitions and offsets, murmur2 default partitioning,
-consumer groups with generations and the range assignor, committed offsets, transactions with
-read_committed, and topic administration. ``memory://NAME`` addresses the process-wide broker
-``EmbeddedBroker.named(NAME)``.
+consumer groups with generations, the range assignor or a client-side one run by the group leader, committed
+offsets with metadata, transactions with read_committed, and topic administration. ``memory://NAME`` addresses
+the process-wide broker ``EmbeddedBroker.named(NAME)``.
 
 Example::
 
@@ -19,9 +19,15 @@ Example::
     >>> consumer.close()
 """
 
+from kstreams_nb.clients.memory.assignor import range_assign, range_assignor
 from kstreams_nb.clients.memory.broker import EmbeddedBroker
 from kstreams_nb.clients.memory.consumer import MemoryConsumer
-from kstreams_nb.clients.memory.errors import CommitFailedError
+from kstreams_nb.clients.memory.errors import (
+    CommitFailedError,
+    InvalidOffsetError,
+    NoOffsetForPartitionError,
+    OffsetOutOfRangeError,
+)
 from kstreams_nb.clients.memory.group import ConsumerGroupMetadata, GroupDescription
 from kstreams_nb.clients.memory.producer import MemoryProducer
 from kstreams_nb.clients.memory.supplier import MemoryAdmin, MemoryClientSupplier, client_supplier
@@ -31,9 +37,14 @@ __all__ = [
     "ConsumerGroupMetadata",
     "EmbeddedBroker",
     "GroupDescription",
+    "InvalidOffsetError",
     "MemoryAdmin",
     "MemoryClientSupplier",
     "MemoryConsumer",
     "MemoryProducer",
+    "NoOffsetForPartitionError",
+    "OffsetOutOfRangeError",
     "client_supplier",
+    "range_assign",
+    "range_assignor",
 ]

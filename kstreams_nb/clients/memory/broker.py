@@ -267,6 +267,10 @@ class EmbeddedBroker:
         offsets, _ = self.group(group_id).committed([tp])
         return offsets[tp]
 
+    def committed_metadata(self, group_id: str, tp: TopicPartition) -> str | None:
+        """The metadata string ``group_id`` committed with its offset for ``tp``, or None."""
+        return self.group(group_id).committed_metadata([tp])[tp]
+
     def wait_until_consumed(self, group_id: str, topics: Iterable[str], timeout: float = 30.0) -> bool:
         """Wait until ``group_id`` has committed everything written to ``topics`` so far, including what its own
         processing writes to them meanwhile (e.g. repartition topics); False when ``timeout`` seconds pass first.

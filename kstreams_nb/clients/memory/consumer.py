@@ -1,9 +1,9 @@
 """MemoryConsumer: the Consumer protocol over the embedded broker.
 
 As a Kafka consumer it is used from one thread (only ``wakeup()`` may be called from another). Group work
-(revoking, rejoining, picking up a new assignment) happens inside ``poll_batch``, which runs the rebalance
-listeners before returning records; a poll with nothing to return waits on a Condition that appends, markers,
-rebalances and ``wakeup()`` signal.
+(revoking, rejoining, running the leader's client-side assignor, picking up a new assignment) happens inside
+``poll_batch``, which runs the rebalance listeners before returning records; a poll with nothing to return waits
+on a Condition that appends, markers, rebalances and ``wakeup()`` signal.
 """
 
 from __future__ import annotations
@@ -12,11 +12,24 @@ import itertools
 import re
 import time
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from kstreams_nb.clients.base import RebalanceListener
+from kstreams_nb.clients.base import (
+    Assignor,
+    NoOffsetForPartitionError,
+    OffsetOutOfRangeError,
+    RebalanceListener,
+)
 from kstreams_nb.clients.memory.broker import check_isolation
-from kstreams_nb.clients.memory.group import ASSIGN, LOST, OK, REVOKE, ConsumerGroupMetadata, Subscription
+from kstreams_nb.clients.memory.group import (
+    ASSIGN,
+    LEAD,
+    LOST,
+    OK,
+    REVOKE,
+    ConsumerGroupMetadata,
+    Subscription,
+)
 from kstreams_nb.clients.memory.log import PartitionLog, Waker
 from kstreams_nb.errors import BrokerError, ConfigError, UnknownTopicError
 from kstreams_nb.records import ConsumerRecord, TopicPartition
@@ -30,14 +43,32 @@ __all__ = ["MemoryConsumer"]
 _client_ids = itertools.count(1)
 _OFFSET_RESETS = ("earliest", "latest", "none")
 _API_TIMEOUT = 60.0  # Kafka's default.api.timeout.ms
+_RANGE_NAMES = ("range", "RangeAssignor", "org.apache.kafka.clients.consumer.RangeAssignor")
+
+
+def _assignor_from(value: object) -> Assignor | None:
+    """``partition.assignment.strategy``: None for the built-in range assignor, else the callable."""
+    if value is None or (isinstance(value, str) and value.strip() in _RANGE_NAMES):
+        return None
+    if callable(value):
+        return cast(Assignor, value)
+    raise ConfigError(
+        f"partition.assignment.strategy must be 'range' or a callable assignor(subscriptions, partitions, "
+        f"member_metadata) -> {{member_id: [TopicPartition, ...]}}, got {value!r}"
+    )
 
 
 class MemoryConsumer:
     """A consumer of the embedded broker, in a group (``subscribe``) or standalone (``assign``).
 
     Config keys (Kafka's): ``group.id``, ``client.id``, ``isolation.level`` (default ``read_uncommitted``),
-    ``auto.offset.reset`` (``earliest`` default here, ``latest``, ``none``), ``max.poll.interval.ms``
-    (default 300000). Unknown keys are ignored.
+    ``auto.offset.reset`` (``earliest`` default here, ``latest``, ``none``: ``poll_batch`` / ``position`` raise
+    NoOffsetForPartitionError, or OffsetOutOfRangeError, naming the partitions to ``seek``),
+    ``max.poll.interval.ms`` (default 300000), ``partition.assignment.strategy`` (``"range"`` default, or a
+    callable :data:`~kstreams_nb.clients.base.Assignor` run inside the poll of the group's leader — the member
+    that joined first — whose result is checked: every subscribed partition exactly once, else BrokerError from
+    that poll) and ``member.metadata`` (any object, handed as is to the leader's assignor). Unknown keys are
+    ignored.
 
     Example::
 
@@ -66,16 +97,20 @@ class MemoryConsumer:
             self._max_poll_interval_ms = int(config.get("max.poll.interval.ms", 300_000))
         except (TypeError, ValueError) as e:
             raise ConfigError(f"max.poll.interval.ms must be an int of milliseconds: {e}") from e
+        self._assignor = _assignor_from(config.get("partition.assignment.strategy"))
+        self._member_metadata: Any = config.get("member.metadata")
         self._mode: str | None = None  # None | "subscribe" | "assign"
         self._subscription: Subscription = ()
         self._member_id = ""
         self._generation = -1
         self._on_assign: RebalanceListener | None = None
         self._on_revoke: RebalanceListener | None = None
+        self._on_lost: RebalanceListener | None = None
         self._assigned: list[TopicPartition] = []
         self._logs: dict[TopicPartition, PartitionLog | None] = {}
         self._positions: dict[TopicPartition, int] = {}
         self._unresolved: set[TopicPartition] = set()
+        self._out_of_range: set[TopicPartition] = set()  # auto.offset.reset=none: poll raises until seek
         self._waker = Waker()
         self._next_first = 0
         self._closed = False
@@ -88,8 +123,27 @@ class MemoryConsumer:
         *,
         on_assign: RebalanceListener | None = None,
         on_revoke: RebalanceListener | None = None,
+        on_lost: RebalanceListener | None = None,
     ) -> None:
-        """Join the group for these topics (or every topic matching a pattern, now or created later)."""
+        """Join the group for these topics (or every topic matching a pattern, now or created later).
+
+        Listeners run inside ``poll_batch`` (and ``unsubscribe``/``close``): ``on_assign`` with the new
+        partitions, ``on_revoke`` before a rebalance takes every partition away (commits still work), ``on_lost``
+        when this member was dropped from the group and its partitions may already be elsewhere (default:
+        ``on_revoke``; Kafka's onPartitionsLost). After ``unsubscribe()`` it joins again with a fresh member id.
+
+        Example::
+
+            >>> from kstreams_nb.clients.memory import EmbeddedBroker
+            >>> broker = EmbeddedBroker()
+            >>> broker.create_topic("t")
+            >>> c = MemoryConsumer(broker, {"group.id": "g"})
+            >>> c.subscribe(["t"]); _ = c.poll_batch(1, timeout=0.0); first = c.group_metadata().member_id
+            >>> c.unsubscribe(); c.subscribe(["t"]); _ = c.poll_batch(1, timeout=0.0)
+            >>> c.group_metadata().member_id != first, c.group_metadata().generation, c.assignment()
+            (True, 2, [TopicPartition(topic='t', partition=0)])
+            >>> c.close()
+        """
         self._check_open()
         if self._mode == "assign":
             raise BrokerError("subscribe() after assign(): call unsubscribe() first (they cannot be mixed)")
@@ -99,24 +153,46 @@ class MemoryConsumer:
             subscription = topics
         else:
             subscription = (topics,) if isinstance(topics, str) else tuple(topics)
-        self._on_assign, self._on_revoke = on_assign, on_revoke
+        self._on_assign, self._on_revoke, self._on_lost = on_assign, on_revoke, on_lost
         self._subscription = subscription
         if self._mode == "subscribe":
             group.resubscribe(self._member_id, subscription)
             return
-        self._member_id = group.join(self._client_id, subscription, self._waker, self._max_poll_interval_ms)
-        self._generation = -1
+        self._join(group)
         self._mode = "subscribe"
 
     def unsubscribe(self) -> None:
-        """Leave the group (after ``on_revoke`` for the current partitions) or drop a manual assignment."""
+        """Leave the group or drop a manual assignment.
+
+        In a group, the current partitions go to ``on_revoke`` first, or to ``on_lost`` when this member was
+        already dropped (it did not poll within ``max.poll.interval.ms``); the member leaves the group even if the
+        listener raises (the error is re-raised). ``subscribe`` may be called again afterwards.
+        """
         if self._mode == "subscribe":
-            self._revoke_all()
-            self._group().leave(self._member_id)
-            self._member_id, self._generation = "", -1
+            group = self._group()
+            try:
+                if group.has_member(self._member_id):
+                    self._revoke_all()
+                else:
+                    self._lose_all()
+            finally:
+                group.leave(self._member_id)
+                self._member_id, self._generation = "", -1
+                self._mode = None
         else:
             self._set_assignment([])
-        self._mode = None
+            self._mode = None
+
+    def _join(self, group: ConsumerGroup) -> None:
+        self._member_id = group.join(
+            self._client_id,
+            self._subscription,
+            self._waker,
+            self._max_poll_interval_ms,
+            self._assignor,
+            self._member_metadata,
+        )
+        self._generation = -1
 
     def assign(self, partitions: Sequence[TopicPartition]) -> None:
         """Read these partitions outside any group (restore consumers); ``assign([])`` unassigns."""
@@ -139,8 +215,14 @@ class MemoryConsumer:
     def poll_batch(self, max_records: int, timeout: float) -> list[ConsumerRecord]:
         """Up to ``max_records`` records, round-robin over the assigned partitions, in offset order per partition.
 
-        Runs rebalance listeners first when the group changed. Waits up to ``timeout`` seconds when nothing is
-        available; returns ``[]`` on timeout or after ``wakeup()``.
+        Runs rebalance listeners first when the group changed (and, on the leader, the client-side assignor,
+        whose exceptions and invalid results — BrokerError — propagate from here; the next poll retries). A
+        member dropped from the group calls ``on_lost`` (default ``on_revoke``) and rejoins as a new member.
+        Waits up to ``timeout`` seconds when nothing is available; returns ``[]`` on timeout or after ``wakeup()``.
+
+        Under ``auto.offset.reset=none`` raises NoOffsetForPartitionError (no committed offset) or
+        OffsetOutOfRangeError (a position outside its log) naming the partitions, on every poll until they are
+        sought.
         """
         self._check_open()
         if self._mode is None:
@@ -153,9 +235,13 @@ class MemoryConsumer:
                 if self._mode != "subscribe" or self._drive_group():
                     if self._unresolved:
                         self._resolve_positions()
+                    if self._out_of_range:
+                        self._raise_out_of_range()
                     records = self._fetch(max_records)
                     if records:
-                        return records
+                        return records  # a partition found out of range meanwhile raises at the next poll
+                    if self._out_of_range:
+                        self._raise_out_of_range()
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     return []
@@ -180,11 +266,14 @@ class MemoryConsumer:
                 group.rejoin(self._member_id)
             elif result.action == LOST:
                 # Kafka calls onPartitionsLost (by default onPartitionsRevoked), then rejoins as a new member.
-                self._revoke_all()
-                self._member_id = group.join(
-                    self._client_id, self._subscription, self._waker, self._max_poll_interval_ms
-                )
-                self._generation = -1
+                self._lose_all()
+                self._join(group)
+            elif result.action == LEAD:
+                # The leader's SyncGroup: run this member's assignor here, outside every broker lock.
+                plan = result.plan
+                if plan is None:  # pragma: no cover - the group always sends a plan with LEAD
+                    raise BrokerError(f"group {self._group_id!r} asked {self._member_id!r} to lead without a plan")
+                group.install_assignment(self._member_id, plan.generation, plan.run())
             elif result.action == ASSIGN:
                 self._generation = result.generation
                 self._set_assignment(list(result.assignment))
@@ -199,6 +288,15 @@ class MemoryConsumer:
         try:
             if revoked and self._on_revoke is not None:
                 self._on_revoke(revoked)
+        finally:
+            self._set_assignment([])
+
+    def _lose_all(self) -> None:
+        lost = list(self._assigned)
+        listener = self._on_lost if self._on_lost is not None else self._on_revoke
+        try:
+            if lost and listener is not None:
+                listener(lost)
         finally:
             self._set_assignment([])
 
@@ -217,33 +315,56 @@ class MemoryConsumer:
                 self._unresolved.add(tp)
         self._positions = {tp: p for tp, p in self._positions.items() if tp in keep}
         self._unresolved &= keep
+        self._out_of_range &= keep
         self._logs = logs
         self._assigned = list(dict.fromkeys(partitions))
         self._next_first = 0
 
-    def _resolve_positions(self) -> None:
-        pending = [tp for tp in self._assigned if tp in self._unresolved]
+    def _resolve_positions(self, partitions: Sequence[TopicPartition] | None = None) -> None:
+        """Positions of unresolved partitions (all assigned ones by default): committed offset, else the reset
+        policy; NoOffsetForPartitionError for every one left without a position under ``none``."""
+        pending = [tp for tp in (self._assigned if partitions is None else partitions) if tp in self._unresolved]
+        if not pending:
+            return
         committed: dict[TopicPartition, int | None] = {}
         unstable: set[TopicPartition] = set()
         if self._group_id is not None:
             committed, unstable = self._group().committed(pending, require_stable=self._read_committed)
+        missing: list[TopicPartition] = []
         for tp in pending:
             if tp in unstable:
                 continue  # an open transaction holds offsets for it (KIP-447): wait for it to end
             offset = committed.get(tp)
-            self._positions[tp] = offset if offset is not None else self._reset_offset(tp)
+            if offset is None:
+                if self._offset_reset == "none":
+                    missing.append(tp)
+                    continue
+                offset = self._reset_offset(tp)
+            self._positions[tp] = offset
             self._unresolved.discard(tp)
+        if missing:
+            where = f"in group {self._group_id!r}" if self._group_id is not None else "(the consumer has no group.id)"
+            raise NoOffsetForPartitionError(
+                missing,
+                f"no committed offset for {', '.join(str(tp) for tp in missing)} {where} and auto.offset.reset is "
+                "'none': seek(), seek_to_beginning() or seek_to_end() them, then poll again",
+            )
 
     def _reset_offset(self, tp: TopicPartition) -> int:
-        if self._offset_reset == "none":
-            raise BrokerError(
-                f"no committed offset for {tp} in group {self._group_id!r} (or it is out of range) and "
-                "auto.offset.reset is 'none'"
-            )
-        log = self._logs.get(tp)
+        """The position the ``earliest`` / ``latest`` policy gives ``tp`` (not for ``none``)."""
+        log = self._current_log(tp)
         if self._offset_reset == "earliest" or log is None:
             return 0
         return log.end_offset(self._read_committed)
+
+    def _raise_out_of_range(self) -> None:
+        tps = [tp for tp in self._assigned if tp in self._out_of_range]
+        shown = ", ".join(f"{tp} (position {self._positions.get(tp)})" for tp in tps)
+        raise OffsetOutOfRangeError(
+            tps,
+            f"the fetch positions of {shown} are outside their logs (the topic was deleted and re-created?) and "
+            "auto.offset.reset is 'none': seek() them, then poll again",
+        )
 
     def _fetch(self, max_records: int) -> list[ConsumerRecord]:
         assigned = self._assigned
@@ -264,7 +385,7 @@ class MemoryConsumer:
                 tp = assigned[(first + i) % n]
                 position = positions.get(tp)
                 log = logs[tp]
-                if position is None:
+                if position is None or tp in self._out_of_range:
                     continue
                 if log is None or log.deleted:  # the topic is missing, or was deleted (and maybe re-created)
                     log = self._relookup(tp)
@@ -272,9 +393,14 @@ class MemoryConsumer:
                         continue
                 take = min(need, share)
                 records, next_position = log.fetch(position, take, read_committed)
-                if next_position < 0:
-                    positions[tp] = self._reset_offset(tp)
-                    continue
+                if next_position < 0:  # out of range (Kafka's OffsetOutOfRange)
+                    if self._offset_reset == "none":
+                        self._out_of_range.add(tp)  # poll raises OffsetOutOfRangeError (after these records)
+                        continue
+                    position = positions[tp] = self._reset_offset(tp)
+                    records, next_position = log.fetch(position, take, read_committed)
+                    if next_position < 0:
+                        continue
                 positions[tp] = next_position
                 out.extend(records)
                 more = more or len(records) == take
@@ -296,26 +422,78 @@ class MemoryConsumer:
     # -- positions and offsets ----------------------------------------------------------------------------------
 
     def seek(self, tp: TopicPartition, offset: int) -> None:
-        """Fetch ``tp`` from ``offset`` next."""
+        """Fetch ``tp`` from ``offset`` next (also inside ``on_assign``, before the committed offset is used)."""
         self._check_assigned(tp)
-        if offset < 0:
-            raise BrokerError(f"cannot seek {tp} to a negative offset ({offset})")
+        if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
+            raise BrokerError(f"cannot seek {tp} to offset {offset!r}: it must be an int >= 0")
         self._positions[tp] = offset
         self._unresolved.discard(tp)
+        self._out_of_range.discard(tp)
 
     def seek_to_beginning(self, partitions: Sequence[TopicPartition]) -> None:
         """Fetch these partitions from their first offset next."""
         for tp in partitions:
+            self._check_assigned(tp)
+        for tp in partitions:
             self.seek(tp, 0)
 
+    def seek_to_end(self, partitions: Sequence[TopicPartition]) -> None:
+        """Fetch these partitions from their current end next: the LSO under read_committed, else the high
+        watermark (0 for a topic that does not exist yet); records appended later are fetched.
+
+        Example::
+
+            >>> from kstreams_nb.clients.memory import EmbeddedBroker
+            >>> broker = EmbeddedBroker()
+            >>> broker.create_topic("t")
+            >>> _ = broker.produce("t", None, b"old")
+            >>> c = MemoryConsumer(broker, {})
+            >>> tp = TopicPartition("t", 0)
+            >>> c.assign([tp]); c.seek_to_end([tp]); _ = broker.produce("t", None, b"new")
+            >>> [r.value for r in c.poll_batch(10, timeout=0.0)]
+            [b'new']
+        """
+        for tp in partitions:
+            self._check_assigned(tp)
+        for tp in partitions:
+            log = self._current_log(tp)
+            self.seek(tp, log.end_offset(self._read_committed) if log is not None else 0)
+
     def position(self, tp: TopicPartition) -> int:
-        """The offset of the next record to fetch from ``tp`` (resolving it from the group or the reset policy)."""
+        """The offset of the next record to fetch from ``tp`` (resolving it from the group or the reset policy;
+        NoOffsetForPartitionError under ``auto.offset.reset=none`` when the group has no offset for it)."""
         self._check_assigned(tp)
         if tp in self._unresolved:
             if self._group_id is not None and self._read_committed:
                 self._group().wait_committed([tp], True, _API_TIMEOUT)
-            self._resolve_positions()
+            self._resolve_positions([tp])
         return self._positions[tp]
+
+    def lag(self, tp: TopicPartition) -> int | None:
+        """Offsets left to fetch from ``tp``: its end offset (LSO under read_committed, else the high watermark)
+        minus the position, at least 0 (0 too while the topic does not exist). None when ``tp`` is not assigned
+        or has no position yet (it is resolved by the next ``poll_batch`` or by ``position``). One lock, no
+        per-record work. Markers and aborted records count, as in Kafka: a fetch skips them.
+
+        Example::
+
+            >>> from kstreams_nb.clients.memory import EmbeddedBroker
+            >>> broker = EmbeddedBroker()
+            >>> broker.create_topic("t")
+            >>> _ = broker.produce_batch("t", [(None, b"a"), (None, b"b"), (None, b"c")])
+            >>> c = MemoryConsumer(broker, {})
+            >>> tp = TopicPartition("t", 0)
+            >>> c.assign([tp]); c.lag(tp)
+            >>> _ = c.poll_batch(1, timeout=0.0); c.lag(tp), c.lag(TopicPartition("t", 1))
+            (2, None)
+        """
+        position = self._positions.get(tp)
+        if position is None or tp not in self._logs:
+            return None
+        log = self._current_log(tp)
+        if log is None:
+            return 0
+        return max(0, log.end_offset(self._read_committed) - position)
 
     def end_offsets(self, partitions: Sequence[TopicPartition]) -> dict[TopicPartition, int]:
         """End offsets as this consumer sees them: the LSO under read_committed, else the high watermark."""
@@ -334,16 +512,25 @@ class MemoryConsumer:
             return group.wait_committed(list(partitions), True, _API_TIMEOUT)
         return group.committed(list(partitions))[0]
 
-    def commit(self, offsets: Mapping[TopicPartition, int]) -> None:
-        """Commit the next offsets to read; CommitFailedError when this member is no longer in the generation."""
+    def committed_metadata(self, partitions: Sequence[TopicPartition]) -> dict[TopicPartition, str | None]:
+        """The metadata string committed with each partition's offset (None: no offset, or committed without
+        metadata); under read_committed waits for open transactions holding offsets of ``partitions``."""
+        return self._group().committed_metadata(list(partitions), self._read_committed, _API_TIMEOUT)
+
+    def commit(
+        self, offsets: Mapping[TopicPartition, int], metadata: Mapping[TopicPartition, str] | None = None
+    ) -> None:
+        """Commit the next offsets to read, each with an optional metadata string (Kafka's OffsetAndMetadata);
+        CommitFailedError when this member is no longer in the generation, BrokerError for metadata of a
+        partition not in ``offsets`` or longer than 4096 characters."""
         self._check_open()
         for tp, offset in offsets.items():
             if isinstance(offset, bool) or not isinstance(offset, int) or offset < 0:
                 raise BrokerError(f"invalid offset {offset!r} to commit for {tp}")
         if self._mode == "subscribe":
-            self._group().commit(offsets, self._generation, self._member_id)
+            self._group().commit(offsets, self._generation, self._member_id, metadata)
         else:
-            self._group().commit(offsets, -1, "")
+            self._group().commit(offsets, -1, "", metadata)
 
     def close(self) -> None:
         """Leave the group (the others rebalance) and release the partitions; idempotent."""
@@ -368,6 +555,13 @@ class MemoryConsumer:
     def _check_open(self) -> None:
         if self._closed:
             raise BrokerError(f"consumer {self._client_id!r} is closed")
+
+    def _current_log(self, tp: TopicPartition) -> PartitionLog | None:
+        """The log of assigned ``tp`` now (following a deleted and re-created topic), without re-registering."""
+        log = self._logs.get(tp)
+        if log is None or log.deleted:
+            log = self._broker.log(tp)
+        return log
 
     def _check_assigned(self, tp: TopicPartition) -> None:
         if tp not in self._logs:

@@ -152,9 +152,35 @@ class MemoryProducer:
             self._state = _IN_TXN
 
     def send_offsets_to_transaction(
-        self, offsets: Mapping[TopicPartition, int], group_metadata: GroupMetadata, timeout: float | None = None
+        self,
+        offsets: Mapping[TopicPartition, int],
+        group_metadata: GroupMetadata,
+        timeout: float | None = None,
+        metadata: Mapping[TopicPartition, str] | None = None,
     ) -> None:
-        """Commit the consumer's offsets with this transaction; CommitFailedError when its generation is stale."""
+        """Commit the consumer's offsets with this transaction; CommitFailedError when its generation is stale.
+
+        ``metadata`` gives a string per partition (Kafka's OffsetAndMetadata), committed with the transaction;
+        partitions without one have no metadata afterwards. BrokerError (the transaction stays usable) for
+        metadata of a partition not in ``offsets`` or longer than 4096 characters.
+
+        Example::
+
+            >>> from kstreams_nb.clients.memory import EmbeddedBroker, MemoryConsumer
+            >>> from kstreams_nb.records import TopicPartition
+            >>> broker = EmbeddedBroker()
+            >>> broker.create_topic("in")
+            >>> consumer = MemoryConsumer(broker, {"group.id": "app"})
+            >>> consumer.subscribe(["in"]); consumer.poll_batch(1, timeout=0.0)
+            []
+            >>> p = MemoryProducer(broker, {"transactional.id": "app-0"})
+            >>> p.init_transactions(); p.begin_transaction()
+            >>> tp = TopicPartition("in", 0)
+            >>> p.send_offsets_to_transaction({tp: 0}, consumer.group_metadata(), metadata={tp: "t=5"})
+            >>> p.commit_transaction(); consumer.committed_metadata([tp])
+            {TopicPartition(topic='in', partition=0): 't=5'}
+            >>> consumer.close()
+        """
         txn_id = self._require_transactional()
         with self._lock:
             self._check_in_transaction("send_offsets_to_transaction")
@@ -167,6 +193,7 @@ class MemoryProducer:
                         offsets,
                         group_metadata.generation,
                         group_metadata.member_id,
+                        metadata,
                     )
             except CommitFailedError:
                 self._state = _ABORTABLE

@@ -12,7 +12,7 @@ Example::
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kstreams_nb.clients.memory.broker import EmbeddedBroker
 from kstreams_nb.clients.memory.consumer import MemoryConsumer
@@ -75,7 +75,8 @@ class MemoryClientSupplier:
         return MemoryProducer(self.broker, config)
 
     def consumer(self, config: Mapping[str, Any]) -> MemoryConsumer:
-        """A consumer (``group.id``, ``isolation.level``, ``auto.offset.reset``, ``max.poll.interval.ms``)."""
+        """A consumer (``group.id``, ``isolation.level``, ``auto.offset.reset``, ``max.poll.interval.ms``,
+        ``partition.assignment.strategy``, ``member.metadata``: see :class:`MemoryConsumer`)."""
         return MemoryConsumer(self.broker, config)
 
     def restore_consumer(self, config: Mapping[str, Any]) -> MemoryConsumer:
@@ -102,3 +103,13 @@ def client_supplier(bootstrap_servers: str) -> MemoryClientSupplier:
     address = bootstrap_servers.split(",", 1)[0].strip()
     name = address[len(_SCHEME) :] if address.startswith(_SCHEME) else address
     return MemoryClientSupplier(EmbeddedBroker.named(name.strip("/") or "default"))
+
+
+if TYPE_CHECKING:
+    from kstreams_nb.clients.base import ClientSupplier, Consumer, Producer
+
+    def _conforms(
+        s: MemoryClientSupplier, c: MemoryConsumer, p: MemoryProducer
+    ) -> tuple[ClientSupplier, Consumer, Producer]:
+        """mypy checks here that the memory clients implement the protocols of clients.base."""
+        return s, c, p

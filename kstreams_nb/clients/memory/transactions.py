@@ -111,16 +111,18 @@ class TransactionCoordinator:
         offsets: Mapping[TopicPartition, int],
         generation: int,
         member_id: str,
+        metadata: Mapping[TopicPartition, str] | None = None,
     ) -> None:
-        """Stage consumer offsets in the transaction (``send_offsets_to_transaction``); a stale generation or an
-        unknown member raises CommitFailedError (KIP-447)."""
+        """Stage consumer offsets (each with an optional metadata string) in the transaction
+        (``send_offsets_to_transaction``); a stale generation or an unknown member raises CommitFailedError
+        (KIP-447)."""
         state = self._state(transactional_id)
         with state.lock:
             self._check_epoch(state, epoch)
             group = self._group_for(group_id)
             if group is None:
                 raise TransactionError(f"unknown consumer group {group_id!r}")
-            group.stage_txn_offsets(state, offsets, generation, member_id)
+            group.stage_txn_offsets(state, offsets, generation, member_id, metadata)
             state.groups.setdefault(group_id, group)
 
     def end_transaction(self, transactional_id: str, epoch: int, commit: bool) -> None:
