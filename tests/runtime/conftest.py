@@ -1,4 +1,4 @@
-"""Fixtures of the review tests."""
+"""Fixtures of the runtime tests: a fresh embedded broker per test."""
 
 from __future__ import annotations
 
