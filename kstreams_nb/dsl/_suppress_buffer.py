@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from kstreams_nb.dsl.table import Change
+from kstreams_nb.dsl.windows import TimeWindowedSerde
 from kstreams_nb.errors import StateStoreError
 from kstreams_nb.records import Headers, Record
 from kstreams_nb.serdes import Serdes
@@ -72,6 +73,10 @@ def _sized(data: bytes | None) -> bytes:
 class InMemorySuppressionBuffer:
     """A time-ordered buffer of the latest ``Change`` per key (what KTABLE-SUPPRESS holds back).
 
+    ``windowed_key_size_ms`` says the keys are time-windowed (of that window size): a key serde left to the
+    application's default then wraps the default in a :class:`TimeWindowedSerde`, so restored keys are ``Windowed``
+    again (the default serde alone cannot read a Windowed key back).
+
     Example::
 
         >>> buffer = InMemorySuppressionBuffer("buf", Serdes.string(), Serdes.long(), logging_enabled=False)
@@ -79,8 +84,12 @@ class InMemorySuppressionBuffer:
         (0, True)
     """
 
-    def __init__(self, name: str, key_serde: Any, value_serde: Any, logging_enabled: bool) -> None:
+    def __init__(
+        self, name: str, key_serde: Any, value_serde: Any, logging_enabled: bool,
+        windowed_key_size_ms: int | None = None,
+    ) -> None:
         self._name = name
+        self._windowed_key_size_ms = windowed_key_size_ms
         self._key_serde = key_serde
         self._value_serde = value_serde
         self._logging = logging_enabled
@@ -106,7 +115,10 @@ class InMemorySuppressionBuffer:
     def init(self, context: StateStoreContext, root: StateStore) -> None:
         """Resolve default serdes and register with the engine."""
         self._context = context
-        self._key_serde = self._key_serde or context.key_serde or Serdes.json()
+        if self._key_serde is None:
+            default = context.key_serde or Serdes.json()
+            size = self._windowed_key_size_ms
+            self._key_serde = default if size is None else TimeWindowedSerde(default, size)
         self._value_serde = self._value_serde or context.value_serde or Serdes.json()
         self._topic = changelog_topic_name(context.application_id, self._name)
         self._open = True
@@ -288,13 +300,19 @@ class SuppressionBufferBuilder(StoreBuilder):
         True
     """
 
-    __slots__ = ("key_serde", "value_serde")
+    __slots__ = ("key_serde", "value_serde", "windowed_key_size_ms")
 
-    def __init__(self, name: str, key_serde: Any, value_serde: Any) -> None:
+    def __init__(
+        self, name: str, key_serde: Any, value_serde: Any, windowed_key_size_ms: int | None = None
+    ) -> None:
         super().__init__(name)
         self.key_serde = key_serde
         self.value_serde = value_serde
+        #: the window size when the buffered keys are time-windowed (see InMemorySuppressionBuffer)
+        self.windowed_key_size_ms = windowed_key_size_ms
 
     def build(self) -> InMemorySuppressionBuffer:
         """A new, empty buffer."""
-        return InMemorySuppressionBuffer(self.name, self.key_serde, self.value_serde, self.logging_enabled)
+        return InMemorySuppressionBuffer(
+            self.name, self.key_serde, self.value_serde, self.logging_enabled, self.windowed_key_size_ms
+        )

@@ -1,7 +1,8 @@
 """Stream aggregation processors (Kafka's KStreamAggregate / KStreamReduce) on timestamped key-value stores.
 
 Records with a null key or a null value are dropped (and counted); the output timestamp is the max of the
-record's and the previous aggregate's; updates are forwarded as ``Change(new, old)``.
+record's and the previous aggregate's; updates are forwarded as ``Change(new, old)``, where a key's first ``old``
+is the initializer's aggregate (``aggregate``/``count``) or None (``reduce``), as in Kafka.
 """
 
 from __future__ import annotations
@@ -72,9 +73,13 @@ class _StreamAggregate(Processor):
         spec = self.spec
         old_vt = self.store.get(key)
         if old_vt is None or old_vt.value is None:
-            old = None
             ts = record.timestamp
-            new = value if spec.initializer is None else spec.aggregator(key, value, spec.initializer())
+            if spec.initializer is None:  # reduce: the first value is the aggregate, there is no old one
+                old = None
+                new = value
+            else:  # Kafka's KStreamAggregate forwards the initial aggregate as the old value
+                old = spec.initializer()
+                new = spec.aggregator(key, value, old)
         else:
             old = old_vt.value
             ts = max(record.timestamp, old_vt.timestamp)

@@ -103,10 +103,21 @@ class StreamsBuilder:
         consumed: Consumed | None,
         supplier: Callable[[], Processor],
     ) -> StreamsBuilder:
-        """A global store filled from every partition of ``topic`` by ``supplier``'s processor."""
+        """A global store filled from every partition of ``topic`` by ``supplier``'s processor.
+
+        As in Kafka (InternalStreamsBuilder.addGlobalStore), the store's changelog is turned off (the topic is its
+        changelog; ``store_builder`` itself is not changed), and a named ``consumed`` names the source
+        ``<name>-source`` and the processor ``<name>``.
+        """
         c = consumed or Consumed()
-        source_name = self._internal.name_or_generate(c.name, "KSTREAM-SOURCE-")
-        processor_name = self._internal.new_processor_name("KTABLE-SOURCE-")
+        b = self._internal
+        source_name = b.new_processor_name("KSTREAM-SOURCE-")
+        if c.name is not None:
+            source_name = f"{c.name}-source"
+        processor_name = b.name_or_generate(c.name, "KTABLE-SOURCE-")
+        disable_logging = getattr(store_builder, "with_logging_disabled", None)
+        if callable(disable_logging):
+            store_builder = disable_logging()
         self._internal.add(
             GlobalStoreGraphNode(
                 store_builder=store_builder,

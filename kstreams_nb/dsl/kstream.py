@@ -14,7 +14,16 @@ from kstreams_nb.dsl._graph import (
     RepartitionGraphNode,
     SinkGraphNode,
 )
-from kstreams_nb.dsl.options import Branched, Grouped, Materialized, Named, Printed, Produced, Repartitioned
+from kstreams_nb.dsl.options import (
+    Branched,
+    Grouped,
+    Materialized,
+    Named,
+    Printed,
+    Produced,
+    Repartitioned,
+    _validated,
+)
 from kstreams_nb.errors import TopologyError
 
 if TYPE_CHECKING:
@@ -25,8 +34,10 @@ __all__ = ["BranchedKStream", "KStream"]
 
 
 def _name(named: Named | str | None) -> str | None:
-    if named is None or isinstance(named, str):
-        return named
+    if named is None:
+        return None
+    if isinstance(named, str):
+        return _validated(named)  # a str is Named.as_(str): Kafka's name rules apply
     return named.name
 
 
@@ -121,7 +132,8 @@ class KStream:
         """New value ``mapper(value)`` (``mapper(key, value)`` with ``with_key=True``); the key stays."""
         _check_callable(mapper, "map_values' mapper", "(value) -> new_value")
         return self._processor(
-            "KSTREAM-MAPVALUES-", named, partial(st.MapValues, st.value_mapper(mapper, with_key)), value_serde=None
+            "KSTREAM-MAPVALUES-", named, partial(st.MapValuesWithKey if with_key else st.MapValues, mapper),
+            value_serde=None,
         )
 
     def flat_map(self, mapper: Callable[[Any, Any], Iterable[tuple[Any, Any]]],
@@ -137,7 +149,7 @@ class KStream:
         """Zero or more values per record, each with the record's key."""
         _check_callable(mapper, "flat_map_values' mapper", "(value) -> iterable of values")
         return self._processor(
-            "KSTREAM-FLATMAPVALUES-", named, partial(st.FlatMapValues, st.value_mapper(mapper, with_key)),
+            "KSTREAM-FLATMAPVALUES-", named, partial(st.FlatMapValuesWithKey if with_key else st.FlatMapValues, mapper),
             value_serde=None,
         )
 

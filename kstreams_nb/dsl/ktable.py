@@ -199,6 +199,10 @@ class KTable:
         self, mapper: Callable[[Any, Any], Any] | None = None, named: Named | str | None = None
     ) -> KStream:
         """The table's changelog as a stream (deletes are None values); ``mapper`` picks a new key."""
+        if isinstance(mapper, Named) and named is None:  # Kafka's toStream(Named) overload
+            mapper, named = None, mapper
+        if mapper is not None:  # checked before any node is added, as Kafka's requireNonNull comes first
+            _check_callable(mapper, "to_stream's mapper", "(key, value) -> new_key")
         name = self._builder.name_or_generate(_name(named), "KTABLE-TOSTREAM-")
         node = ProcessorGraphNode(name, [self._node], tp.ToStream)
         self._builder.add(node)

@@ -80,6 +80,10 @@ class Consumed:
     offset_reset: str | None = None
     name: str | None = None
 
+    def __post_init__(self) -> None:
+        if self.name is not None:  # Kafka: Consumed.as validates the processor name as Named does
+            _validated(self.name)
+
     @staticmethod
     def with_(key_serde: Any = None, value_serde: Any = None, *, timestamp_extractor: Any = None,
               offset_reset: str | None = None) -> Consumed:
@@ -121,6 +125,10 @@ class Produced:
     partitioner: Any = None
     name: str | None = None
 
+    def __post_init__(self) -> None:
+        if self.name is not None:  # Kafka: Produced.as validates the processor name as Named does
+            _validated(self.name)
+
     @staticmethod
     def with_(key_serde: Any = None, value_serde: Any = None, partitioner: Any = None) -> Produced:
         """Produced with the given serdes and partitioner."""
@@ -156,6 +164,10 @@ class Grouped:
     value_serde: Any = None
     name: str | None = None
 
+    def __post_init__(self) -> None:
+        if self.name is not None:  # Kafka validates it as a Named: it names processors and the repartition topic
+            _validated(self.name)
+
     @staticmethod
     def with_(key_serde: Any = None, value_serde: Any = None) -> Grouped:
         """Grouped with the given serdes."""
@@ -179,6 +191,31 @@ class Grouped:
         return replace(self, name=name)
 
 
+class _FactoryOrCopy:
+    """A method that is a factory on the class (``Repartitioned.with_number_of_partitions(3)``) and a copying
+    with-er on an instance (``Repartitioned.as_("x").with_number_of_partitions(3)`` keeps the name).
+
+    Example::
+
+        >>> Repartitioned.as_("x").with_number_of_partitions(3)
+        Repartitioned(name='x', key_serde=None, value_serde=None, number_of_partitions=3, partitioner=None)
+    """
+
+    def __init__(self, field_name: str, doc: str) -> None:
+        self.field_name = field_name
+        self.__doc__ = doc
+
+    def __get__(self, obj: Repartitioned | None, owner: type[Repartitioned]) -> Callable[[Any], Repartitioned]:
+        base = owner() if obj is None else obj
+        field_name = self.field_name
+
+        def with_value(value: Any) -> Repartitioned:
+            return replace(base, **{field_name: value})
+
+        with_value.__doc__ = self.__doc__
+        return with_value
+
+
 @dataclass(frozen=True)
 class Repartitioned:
     """Options of an explicit repartition: name, serdes, partition count, partitioner."""
@@ -199,15 +236,15 @@ class Repartitioned:
         """Repartitioned with serdes."""
         return Repartitioned(key_serde=key_serde, value_serde=value_serde)
 
-    @staticmethod
-    def with_number_of_partitions(n: int) -> Repartitioned:
-        """Repartitioned into ``n`` partitions."""
-        return Repartitioned(number_of_partitions=n)
-
-    @staticmethod
-    def with_stream_partitioner(partitioner: Any) -> Repartitioned:
-        """Repartitioned with a partitioner."""
-        return Repartitioned(partitioner=partitioner)
+    # Kafka has a static factory AND a with-er for these (numberOfPartitions / withNumberOfPartitions,
+    # streamPartitioner / withStreamPartitioner); one name serves both, so the with-er on an instance
+    # (``Repartitioned.as_("x").with_number_of_partitions(3)``) keeps the instance's other settings.
+    with_number_of_partitions = _FactoryOrCopy(
+        "number_of_partitions", "Repartitioned into ``n`` partitions (a copy when called on an instance)."
+    )
+    with_stream_partitioner = _FactoryOrCopy(
+        "partitioner", "Repartitioned with a partitioner (a copy when called on an instance)."
+    )
 
     def with_name(self, name: str) -> Repartitioned:
         """A copy with a name."""
@@ -284,7 +321,7 @@ class Materialized:
         """A copy with a window-store retention."""
         ms = to_millis(retention, "retention")
         if ms < 0:
-            raise ValueError(f"retention must not be negative, got {ms} ms")
+            raise TopologyError(f"Retention must not be negative, got {ms} ms")
         return replace(self, retention=ms)
 
 

@@ -17,10 +17,12 @@ __all__ = [
     "Filter",
     "FlatMap",
     "FlatMapValues",
+    "FlatMapValuesWithKey",
     "Foreach",
     "KeySelect",
     "Map",
     "MapValues",
+    "MapValuesWithKey",
     "NotNullKeyFilter",
     "PassThrough",
     "Peek",
@@ -70,6 +72,16 @@ class Map(Processor):
 
 
 class MapValues(Processor):
+    """``mapper(value) -> new_value``; the key stays (a ValueMapper is called directly: no per-record wrapper)."""
+
+    def __init__(self, mapper: Callable[[Any], Any]) -> None:
+        self.mapper = mapper
+
+    def process(self, record: Record) -> None:
+        self.context.forward(record.with_value(self.mapper(record.value)))
+
+
+class MapValuesWithKey(Processor):
     """``mapper(key, value) -> new_value``; the key stays."""
 
     def __init__(self, mapper: Callable[[Any, Any], Any]) -> None:
@@ -104,14 +116,27 @@ class FlatMap(Processor):
 
 
 class FlatMapValues(Processor):
+    """``mapper(value) -> iterable of values``; each keeps the key."""
+
+    def __init__(self, mapper: Callable[[Any], Any]) -> None:
+        self.mapper = mapper
+
+    def process(self, record: Record) -> None:
+        forward = self.context.forward
+        for value in self.mapper(record.value):
+            forward(record.with_value(value))
+
+
+class FlatMapValuesWithKey(Processor):
     """``mapper(key, value) -> iterable of values``; each keeps the key."""
 
     def __init__(self, mapper: Callable[[Any, Any], Any]) -> None:
         self.mapper = mapper
 
     def process(self, record: Record) -> None:
+        forward = self.context.forward
         for value in self.mapper(record.key, record.value):
-            self.context.forward(record.with_value(value))
+            forward(record.with_value(value))
 
 
 class Peek(Processor):

@@ -202,6 +202,20 @@ def _window_grace(node: GraphNode, chain: str = "") -> int:
     return max(_window_grace(parent, chain) for parent in node.parents)
 
 
+def _windowed_key_size(node: GraphNode) -> int | None:
+    """The window size of the time-windowed aggregation whose keys the table of ``node`` carries, or None when its
+    keys are not windowed (filters, map_values and suppressions keep their parent's keys)."""
+    from kstreams_nb.dsl.table import KTableFilterSupplier, KTableMapValuesSupplier
+
+    supplier = getattr(node, "supplier", None)
+    windows = getattr(supplier, "windows", None)
+    if windows is not None:
+        return int(windows.size_ms)
+    if isinstance(supplier, (KTableFilterSupplier, KTableMapValuesSupplier, KTableSuppressSupplier)) and node.parents:
+        return _windowed_key_size(node.parents[0])
+    return None
+
+
 def _window_end(record: Record) -> int:
     window = getattr(record.key, "window", None)
     if window is None:
@@ -312,7 +326,9 @@ def suppress(table: KTable, suppressed: Suppressed) -> KTable:
         wait_ms = suppressed.time_to_wait_ms or 0
     store_name = f"{suppressed.name}-store" if suppressed.name else builder.new_store_name("KTABLE-SUPPRESS-")
     config = suppressed.buffer_config
-    store_builder = SuppressionBufferBuilder(store_name, table.key_serde, table.value_serde)
+    # a windowed table left to the default key serde: the buffer's changelog still needs Windowed keys back
+    windowed_size = _windowed_key_size(table._node) if table.key_serde is None else None
+    store_builder = SuppressionBufferBuilder(store_name, table.key_serde, table.value_serde, windowed_size)
     if config.log_config is None:
         store_builder = store_builder.with_logging_disabled()
     else:

@@ -153,14 +153,12 @@ class TimeWindowedKStream:
 
         size, grace = self.windows.size_ms, self.windows.grace_ms
         supplier = m.supplier
-        if supplier is not None:
-            if not hasattr(supplier, "window_size"):
-                raise TopologyError(
-                    f"Materialized.as_() for a windowed aggregation needs a window store supplier, got {supplier!r}"
-                )
-            retention = int(supplier.retention_period)
-        else:
-            retention = m.retention if m.retention is not None else size + grace
+        if supplier is not None and not hasattr(supplier, "window_size"):
+            raise TopologyError(
+                f"Materialized.as_() for a windowed aggregation needs a window store supplier, got {supplier!r}"
+            )
+        # WindowStoreMaterializer checks Materialized's retention (or size + grace), never a supplier's own
+        retention = m.retention if m.retention is not None else size + grace
         if size + grace > retention:
             raise TopologyError(
                 f"The retention period of the window store {store_name} must be no smaller than its window size "

@@ -1,4 +1,4 @@
-"""Shared helpers for the review tests: an embedded broker per test, serdes, waiting on conditions."""
+"""Shared helpers of the runtime tests: an embedded broker per test, serdes, waiting on conditions."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ _ids = itertools.count()
 
 def fresh_broker() -> tuple[str, EmbeddedBroker]:
     """A new process-wide embedded broker with a unique name."""
-    name = f"review-{next(_ids)}"
+    name = f"runtime-{next(_ids)}"
     return name, EmbeddedBroker.reset(name)
 
 

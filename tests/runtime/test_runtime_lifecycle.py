@@ -76,11 +76,11 @@ def test_a_thread_that_dropped_out_of_the_group_rejoins_instead_of_killing_the_c
     run_once(), the thread dies and the whole client goes to ERROR after one slow record (a member that does
     not poll within max.poll.interval.ms is removed from the group)."""
     now = [0.0]
-    b = EmbeddedBroker("review-rejoin", ticker=lambda: now[0])
+    b = EmbeddedBroker("rt-rejoin", ticker=lambda: now[0])
     b.create_topic("in", 1)
     b.create_topic("out", 1)
     streams = KafkaStreams(
-        gated_topology(), config("review-rejoin"), client_supplier=MemoryClientSupplier(b)
+        gated_topology(), config("rt-rejoin"), client_supplier=MemoryClientSupplier(b)
     )
     try:
         start_running(streams)
