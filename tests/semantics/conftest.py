@@ -2,10 +2,10 @@
 
 An autouse fixture records what each TopologyTestDriver was given and what it produced; after a test passes,
 the same inputs are replayed on the runtime with 3-partition topics and the outputs compared per partition
-(see ``_replay.py``; once with one stream thread and once with two). Sessions that are not record-in/record-out are not replayed, and the reason is kept on
-the test's report: wall-clock time (``advance_wall_clock_time`` or wall-clock punctuations), global stores
-(the runtime bootstraps them before processing, the driver applies them in pipe order), or an input that
-raised.
+(see ``_replay.py``; once with one stream thread and once with two). Sessions that are not
+record-in/record-out are not replayed, and the reason is kept on the test's report: wall-clock time
+(``advance_wall_clock_time`` or wall-clock punctuations), global stores (the runtime bootstraps them before
+processing, the driver applies them in pipe order), or an input that raised.
 """
 
 from __future__ import annotations
