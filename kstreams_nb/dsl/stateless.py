@@ -115,6 +115,16 @@ class FlatMap(Processor):
             self.context.forward(Record._unchecked(pair[0], pair[1], ts, headers))
 
 
+def _values(result: Any) -> Any:
+    """A flat_map_values mapper's result; a str or bytes is refused (iterating it would split it per character)."""
+    if isinstance(result, (str, bytes)):
+        raise TypeError(
+            f"flat_map_values' mapper must return an iterable of values (e.g. a list), not {type(result).__name__} "
+            f"{result!r:.40}"
+        )
+    return result
+
+
 class FlatMapValues(Processor):
     """``mapper(value) -> iterable of values``; each keeps the key."""
 
@@ -123,7 +133,7 @@ class FlatMapValues(Processor):
 
     def process(self, record: Record) -> None:
         forward = self.context.forward
-        for value in self.mapper(record.value):
+        for value in _values(self.mapper(record.value)):
             forward(record.with_value(value))
 
 
@@ -135,7 +145,7 @@ class FlatMapValuesWithKey(Processor):
 
     def process(self, record: Record) -> None:
         forward = self.context.forward
-        for value in self.mapper(record.key, record.value):
+        for value in _values(self.mapper(record.key, record.value)):
             forward(record.with_value(value))
 
 

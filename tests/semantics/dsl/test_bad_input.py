@@ -131,3 +131,18 @@ def test_a_failing_call_adds_nothing_to_the_graph() -> None:
     assert [n.name for n in builder.build().describe().subtopologies[0].nodes] == [
         "KSTREAM-SOURCE-0000000000", "KSTREAM-MAPVALUES-0000000001", "KSTREAM-SINK-0000000002",
     ]
+
+
+def test_flat_map_values_refuses_a_string_result() -> None:
+    """A Java ValueMapper for flatMapValues returns an Iterable; a String is not one. In Python a str is iterable,
+    so returning one would silently emit one record per character: it is a ProcessingError instead."""
+    from kstreams_nb.dsl import StreamsBuilder
+    from kstreams_nb.errors import ProcessingError
+    from kstreams_nb.testing import TopologyTestDriver
+
+    b = StreamsBuilder()
+    b.stream("in").flat_map_values(lambda v: v.upper()).to("out")
+    with TopologyTestDriver(b) as driver:
+        with pytest.raises(ProcessingError, match="KSTREAM-FLATMAPVALUES-0000000001") as info:
+            driver.create_input_topic("in").pipe_input("k", "abc")
+        assert isinstance(info.value.__cause__, TypeError)
