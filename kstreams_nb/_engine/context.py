@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from kstreams_nb._engine.handlers import CONTINUE, ErrorContext, ErrorHandler
-from kstreams_nb._engine.nodes import Node, forward_to
+from kstreams_nb._engine.nodes import _PASS_THROUGH, Node
 from kstreams_nb._time import to_millis
 from kstreams_nb.errors import ProcessingError, StreamsStateError, UnknownStateStoreError
 from kstreams_nb.processor import Cancellable, PunctuationType
@@ -102,14 +102,24 @@ class ProcessorContextImpl:
                 )
             children = [child]
         # as Kafka's ProcessorContextImpl.forward: downstream (sinks' record contexts, changelog writes) sees the
-        # forwarded record's timestamp and headers
+        # forwarded record's timestamp and headers (most records keep both, so only swap when they differ)
         timestamp, headers = self.timestamp, self.headers
-        self.timestamp, self.headers = record[2], record[3]
+        swap = record[2] != timestamp or record[3] is not headers
+        if swap:
+            self.timestamp, self.headers = record[2], record[3]
         try:
-            forward_to(self, children, record)
+            for child in children:  # forward_to, inlined: this is the hot path
+                self.current_node = child
+                try:
+                    child.run(record)
+                except _PASS_THROUGH:
+                    raise
+                except Exception as e:
+                    self.processing_failed(child, record, e)
         finally:
             self.current_node = node
-            self.timestamp, self.headers = timestamp, headers
+            if swap:
+                self.timestamp, self.headers = timestamp, headers
 
     def schedule(
         self, interval: int | timedelta, punctuation_type: PunctuationType, callback: Callable[[int], None]

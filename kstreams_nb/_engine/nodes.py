@@ -23,7 +23,7 @@ class Node:
     """A node of a running task.
 
     ``run(record)`` is what a parent calls: for a processor it is the user's own ``process`` (no wrapper on the
-    hot path); the caller (:meth:`forward_to`) turns a failure into a ProcessingError naming this node.
+    hot path); the forwarding context turns a failure into a ProcessingError naming this node.
     """
 
     __slots__ = ("children", "children_by_name", "ctx", "name", "run", "stores")
@@ -55,19 +55,6 @@ class Node:
         return f"<{type(self).__name__} {self.name}>"
 
 
-def forward_to(ctx: ProcessorContextImpl, children: list[Node], record: Record) -> None:
-    """Run each child on ``record`` with the context's current node set to it; a child's failure becomes a
-    ProcessingError naming that child (or is skipped, as the processing handler says)."""
-    for child in children:
-        ctx.current_node = child
-        try:
-            child.run(record)
-        except _PASS_THROUGH:
-            raise
-        except Exception as e:
-            ctx.processing_failed(child, record, e)
-
-
 class SourceNode(Node):
     """Forwards each deserialized record to its children."""
 
@@ -89,8 +76,8 @@ class SourceNode(Node):
         self.offset_reset = offset_reset
 
     def process(self, record: Record) -> None:
-        forward_to(self.ctx, self.children, record)
         self.ctx.current_node = self
+        self.ctx.forward(record)
 
 
 class ProcessorNode(Node):
@@ -137,7 +124,7 @@ class ProcessorNode(Node):
 class SinkNode(Node):
     """Serializes records and sends them to a fixed topic or the topic an extractor picks."""
 
-    __slots__ = ("extractor", "key_serializer", "partitioner", "topic", "value_serializer")
+    __slots__ = ("_send", "extractor", "key_serializer", "partitioner", "topic", "value_serializer")
 
     def __init__(
         self,
@@ -155,24 +142,25 @@ class SinkNode(Node):
         self.key_serializer = key_serializer
         self.value_serializer = value_serializer
         self.partitioner = partitioner
+        self._send = ctx.collector.send
 
     def add_child(self, child: Node) -> None:
         raise StreamsStateError(f"sink {self.name} cannot have children")
 
     def process(self, record: Record) -> None:
-        # failures (the extractor's, or the producer refusing, e.g. a missing topic) surface through forward_to
+        # failures (the extractor's, or the producer refusing, e.g. a missing topic) surface through the forwarding context
         # as a ProcessingError naming this sink; serialization errors carry their own context
         topic = self.topic
         if topic is None:
             topic = self.extractor(record.key, record.value, _SinkRecordContext(self.ctx, record))
             if not isinstance(topic, str) or not topic:
                 raise TypeError(f"TopicNameExtractor of sink {self.name} returned {topic!r}, not a topic")
-        self.ctx.collector.send(
+        self._send(
             topic,
-            record.key,
-            record.value,
-            record.headers,
-            record.timestamp,
+            record[0],  # Record is a tuple: (key, value, timestamp, headers)
+            record[1],
+            record[3],
+            record[2],
             self.key_serializer,
             self.value_serializer,
             self.partitioner,

@@ -404,20 +404,18 @@ class StreamTask:
             return False
         queue, record, raw = nxt
         ctx = self.ctx
-        ctx.topic = raw.topic
-        ctx.partition = raw.partition
-        ctx.offset = raw.offset
-        ctx.timestamp = record.timestamp
-        ctx.headers = record.headers
-        source = queue.source
-        ctx.current_node = source  # type: ignore[assignment]
+        # tuples underneath: raw = (topic, partition, offset, ...), record = (key, value, timestamp, headers)
+        ctx.topic, ctx.partition, ctx.offset = raw[0], raw[1], raw[2]
+        ctx.timestamp, ctx.headers = record[2], record[3]
+        ctx.current_node = queue.source  # type: ignore[assignment]
         try:
-            source.process(record)  # type: ignore[attr-defined]
+            ctx.forward(record)
         finally:
             ctx.current_node = None
         # records a handler skipped behind this one are handled too, now that this one is
         skipped_to = queue.skipped_to
-        queue.committable = skipped_to if skipped_to > raw.offset else raw.offset + 1
+        offset = raw[2]
+        queue.committable = skipped_to if skipped_to > offset else offset + 1
         self.commit_needed = True
         self.processed += 1
         return True
