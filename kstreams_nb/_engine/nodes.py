@@ -148,8 +148,8 @@ class SinkNode(Node):
         raise StreamsStateError(f"sink {self.name} cannot have children")
 
     def process(self, record: Record) -> None:
-        # failures (the extractor's, or the producer refusing, e.g. a missing topic) surface through the forwarding context
-        # as a ProcessingError naming this sink; serialization errors carry their own context
+        # failures (the extractor's, or the producer refusing, e.g. a missing topic) surface through the
+        # forwarding context as a ProcessingError naming this sink; serialization errors carry their own context
         topic = self.topic
         if topic is None:
             topic = self.extractor(record.key, record.value, _SinkRecordContext(self.ctx, record))
