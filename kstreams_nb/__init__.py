@@ -14,6 +14,7 @@ Example::
 """
 
 from kstreams_nb.config import StreamsConfig
+from kstreams_nb.dsl import StreamsBuilder
 from kstreams_nb.errors import (
     BrokerError,
     CommitFailedError,
@@ -38,6 +39,7 @@ from kstreams_nb.processor import FixedKeyProcessor, FixedKeyRecord, Processor, 
 from kstreams_nb.records import Headers, Record, RecordMetadata, TaskId, TopicPartition, Window, Windowed
 from kstreams_nb.serdes import Serde, Serdes
 from kstreams_nb.state import Stores, ValueAndTimestamp
+from kstreams_nb.streams import KafkaStreams
 from kstreams_nb.testing import TestInputTopic, TestOutputTopic, TestRecord, TopologyTestDriver
 from kstreams_nb.topology import Topology
 
@@ -54,6 +56,7 @@ __all__ = [
     "Headers",
     "InvalidStateStoreError",
     "JobError",
+    "KafkaStreams",
     "KStreamsError",
     "ProcessingError",
     "Processor",
@@ -66,6 +69,7 @@ __all__ = [
     "Serdes",
     "StateStoreError",
     "Stores",
+    "StreamsBuilder",
     "StreamsConfig",
     "StreamsStateError",
     "TaskId",

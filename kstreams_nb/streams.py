@@ -390,6 +390,10 @@ class KafkaStreams:
         )
 
 
+# Kafka's KafkaStreams.State, nested as in Java: ``KafkaStreams.State.RUNNING``
+KafkaStreams.State = State  # type: ignore[attr-defined]
+
+
 class _NoProducer:
     """Global tasks never produce (their stores are not logged: the topic is the changelog)."""
 

@@ -20,6 +20,7 @@ EXPECTED_ALL = {
     "Headers",
     "InvalidStateStoreError",
     "JobError",
+    "KafkaStreams",
     "KStreamsError",
     "ProcessingError",
     "Processor",
@@ -32,6 +33,7 @@ EXPECTED_ALL = {
     "Serdes",
     "StateStoreError",
     "Stores",
+    "StreamsBuilder",
     "StreamsConfig",
     "StreamsStateError",
     "TaskId",
@@ -87,3 +89,7 @@ def test_import_is_light() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_kafka_streams_state_is_nested_as_in_kafka() -> None:
+    assert kstreams_nb.KafkaStreams.State.RUNNING.name == "RUNNING"
