@@ -4,14 +4,9 @@ from __future__ import annotations
 
 import random
 import re
-from typing import Any
 
 import pytest
 
-from kstreams_nb.processor import Processor as BaseProcessor
-from kstreams_nb.records import Record
-from kstreams_nb.serdes import Serdes
-from kstreams_nb.state import KeyValueStoreBuilder, Stores
 from kstreams_nb.topology import Topology
 from kstreams_nb.topology._java import to_int32
 from kstreams_nb.topology.description import (
@@ -25,19 +20,7 @@ from kstreams_nb.topology.description import (
     describe,
 )
 
-
-class Noop(BaseProcessor):
-    def process(self, record: Record) -> None:
-        pass
-
-
-def store_builder(name: str, logging_enabled: bool = True) -> KeyValueStoreBuilder:
-    builder = Stores.key_value_store_builder(Stores.in_memory_key_value_store(name), Serdes.string(), Serdes.long())
-    return builder if logging_enabled else builder.with_logging_disabled()
-
-
-def route(key: Any, value: Any, ctx: Any) -> str:
-    return "out"
+from ._support import Noop, route, store_builder
 
 
 def build() -> Topology:
@@ -90,7 +73,7 @@ def test_text_of_each_node_kind() -> None:
     assert str(by_name["proc"]).startswith("Processor: proc (stores: [counts])\n      --> dynamic, fixed\n      <-- ")
     assert str(by_name["fixed"]) == "Sink: fixed (topic: out)\n      <-- proc"
     ext = str(by_name["dynamic"])
-    assert ext == f"Sink: dynamic (extractor class: {__name__}.route)\n      <-- proc"
+    assert ext == f"Sink: dynamic (extractor class: {route.__module__}.route)\n      <-- proc"
     text = str(d)
     assert text.startswith("Topologies:\n   Sub-topology: 0 for global store (will not generate tasks)\n")
     assert "\n  Sub-topology: 1\n" in text and text.endswith("<-- proc\n\n")

@@ -3,31 +3,14 @@
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import pytest
 
 from kstreams_nb.errors import TopologyError
-from kstreams_nb.processor import Processor
-from kstreams_nb.records import Record
-from kstreams_nb.serdes import Serdes
-from kstreams_nb.state import KeyValueStoreBuilder, Stores
 from kstreams_nb.topology import Topology
 from kstreams_nb.topology.graph import to_networkx
 
-
-class Noop(Processor):
-    def process(self, record: Record) -> None:
-        pass
-
-
-def store_builder(name: str, logging_enabled: bool = True) -> KeyValueStoreBuilder:
-    builder = Stores.key_value_store_builder(Stores.in_memory_key_value_store(name), Serdes.string(), Serdes.long())
-    return builder if logging_enabled else builder.with_logging_disabled()
-
-
-def route(key: Any, value: Any, ctx: Any) -> str:
-    return "out"
+from ._support import Noop, route, store_builder
 
 
 def build() -> Topology:
