@@ -192,39 +192,17 @@ class MeteredKeyValueStore(MeteredStoreBase, Generic[K, V]):
 
     def get(self, key: K) -> V | None:
         """The value of ``key``, or None."""
-        if not self._open:
-            raise self._not_open()
-        if key is None:
-            raise self._null_key()
-        topic = self._topic
-        try:
-            kb = self._ks(topic, key)
-        except Exception as e:
-            raise self._ser_error("key", key, e) from e
-        vb = self._inner.get(kb)
+        vb = self._inner.get(self._key_bytes(key))
         if vb is None:
             return None
         try:
-            return self._vd(topic, vb)  # type: ignore[no-any-return]
+            return self._vd(self._topic, vb)  # type: ignore[no-any-return]
         except Exception as e:
             raise self._deser_error("value", vb, e) from e
 
     def put(self, key: K, value: V | None) -> None:
         """Set ``key`` to ``value``; None (or a value serialized to None) deletes."""
-        if not self._open:
-            raise self._not_open()
-        if key is None:
-            raise self._null_key()
-        topic = self._topic
-        try:
-            kb = self._ks(topic, key)
-        except Exception as e:
-            raise self._ser_error("key", key, e) from e
-        try:
-            vb = self._vs(topic, value)
-        except Exception as e:
-            raise self._ser_error("value", value, e) from e
-        self._inner.put(kb, vb)
+        self._inner.put(self._key_bytes(key), self._value_bytes(value))
 
     def put_if_absent(self, key: K, value: V | None) -> V | None:
         """Put only when ``key`` has no value; return the value it had (None when the put happened)."""

@@ -66,20 +66,7 @@ class MeteredWindowStore(MeteredStoreBase, Generic[K, V]):
 
     def put(self, key: K, value: V | None, window_start: int) -> None:
         """Put ``value`` for ``key`` in the window starting at ``window_start``; None deletes."""
-        if not self._open:
-            raise self._not_open()
-        if key is None:
-            raise self._null_key()
-        topic = self._topic
-        try:
-            kb = self._ks(topic, key)
-        except Exception as e:
-            raise self._ser_error("key", key, e) from e
-        try:
-            vb = self._vs(topic, value)
-        except Exception as e:
-            raise self._ser_error("value", value, e) from e
-        self._inner.put(kb, vb, window_start)
+        self._inner.put(self._key_bytes(key), self._value_bytes(value), window_start)
 
     def _time_value(self, start: int, vb: bytes) -> tuple[int, V]:
         return start, self._value_from(vb)
