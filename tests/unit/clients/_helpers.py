@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
+from typing import Any
 
 from kstreams_nb.clients.memory import EmbeddedBroker, MemoryConsumer
-from kstreams_nb.records import ConsumerRecord
+from kstreams_nb.records import ConsumerRecord, TopicPartition
 
 
 class Ticker:
@@ -37,3 +39,47 @@ def settle(
 
 def values(records: Sequence[ConsumerRecord]) -> list[bytes | None]:
     return [r.value for r in records]
+
+
+def read_as_a_group(
+    supplier: Any, member_configs: Sequence[dict[str, Any]], total: int, topic: str = "in"
+) -> list[bytes | None]:
+    """Members (one thread each, named ``member-<i>``) read ``topic`` as group "g", committing after every batch,
+    while a producer writes ``total`` records; returns every value read (each thread is joined, errors raised)."""
+    seen: list[bytes | None] = []
+    lock = threading.Lock()
+    done = threading.Event()
+    errors: list[BaseException] = []
+
+    def consume(config: dict[str, Any]) -> None:
+        consumer = supplier.consumer({"group.id": "g", **config})
+        try:
+            consumer.subscribe([topic])
+            while not done.is_set():
+                batch = consumer.poll_batch(100, timeout=0.2)
+                if batch:
+                    consumer.commit({TopicPartition(r.topic, r.partition): r.offset + 1 for r in batch})
+                    with lock:
+                        seen.extend(r.value for r in batch)
+                        if len(seen) >= total:
+                            done.set()
+        except BaseException as e:  # reported below
+            errors.append(e)
+            done.set()
+        finally:
+            consumer.close()
+
+    def produce() -> None:
+        producer = supplier.producer({})
+        for i in range(total):
+            producer.produce(topic, b"%d" % (i % 50), b"%d" % i)
+
+    threads = [threading.Thread(target=consume, args=(c,), name=f"member-{i}") for i, c in enumerate(member_configs)]
+    threads.append(threading.Thread(target=produce, name="producer"))
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(40)
+        assert not t.is_alive(), f"{t.name} did not finish"
+    assert not errors, errors
+    return seen

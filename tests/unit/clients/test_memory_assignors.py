@@ -14,7 +14,7 @@ from kstreams_nb.clients.memory import EmbeddedBroker, MemoryClientSupplier, Mem
 from kstreams_nb.errors import BrokerError, ConfigError
 from kstreams_nb.records import TopicPartition
 
-from ._helpers import Ticker, settle, values
+from ._helpers import Ticker, read_as_a_group, settle, values
 
 A, B = "topic-a", "topic-b"
 Assignment = dict[str, list[TopicPartition]]
@@ -313,40 +313,7 @@ def test_threaded_members_with_a_custom_assignor_read_everything_once(
         return out
 
     assignor = Recorder(deal)
-    seen: list[bytes | None] = []
-    lock = threading.Lock()
-    done = threading.Event()
-    errors: list[BaseException] = []
-
-    def consume(i: int) -> None:
-        c = supplier.consumer({"group.id": "g", "partition.assignment.strategy": assignor, "member.metadata": i})
-        try:
-            c.subscribe(["in"])
-            while not done.is_set():
-                batch = c.poll_batch(100, timeout=0.2)
-                if batch:
-                    c.commit({TopicPartition(r.topic, r.partition): r.offset + 1 for r in batch})
-                    with lock:
-                        seen.extend(r.value for r in batch)
-                        if len(seen) >= total:
-                            done.set()
-        except BaseException as e:  # pragma: no cover - reported below
-            errors.append(e)
-            done.set()
-        finally:
-            c.close()
-
-    def produce() -> None:
-        producer = supplier.producer({})
-        for i in range(total):
-            producer.produce("in", b"%d" % (i % 50), b"%d" % i)
-
-    threads = [threading.Thread(target=consume, args=(i,), name=f"member-{i}") for i in range(3)]
-    threads.append(threading.Thread(target=produce, name="producer"))
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(40)
-    assert not errors and all(not t.is_alive() for t in threads)
+    configs = [{"partition.assignment.strategy": assignor, "member.metadata": i} for i in range(3)]
+    seen = read_as_a_group(supplier, configs, total)
     assert sorted(seen, key=lambda v: int(v or b"0")) == [b"%d" % i for i in range(total)]
     assert assignor.calls and set(assignor.threads) <= {"member-0", "member-1", "member-2"}

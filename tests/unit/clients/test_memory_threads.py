@@ -13,6 +13,8 @@ from hypothesis import strategies as st
 from kstreams_nb.clients.memory import EmbeddedBroker, MemoryClientSupplier, MemoryConsumer
 from kstreams_nb.records import ConsumerRecord, TopicPartition
 
+from ._helpers import read_as_a_group
+
 DEADLINE = 20.0  # generous: the waits under test should end in milliseconds
 
 
@@ -79,37 +81,7 @@ def test_concurrent_producers_lose_nothing(broker: EmbeddedBroker, supplier: Mem
 def test_consumer_group_threads_read_everything_once(broker: EmbeddedBroker, supplier: MemoryClientSupplier) -> None:
     broker.create_topic("in", partitions=6)
     total = 3000
-    seen: list[bytes | None] = []
-    lock = threading.Lock()
-    done = threading.Event()
-    errors: list[BaseException] = []
-
-    def consume(name: str) -> None:
-        consumer = supplier.consumer({"group.id": "g", "client.id": name})
-        try:
-            consumer.subscribe(["in"])
-            while not done.is_set():
-                batch = consumer.poll_batch(100, timeout=0.2)
-                if batch:
-                    consumer.commit({TopicPartition(r.topic, r.partition): r.offset + 1 for r in batch})
-                    with lock:
-                        seen.extend(r.value for r in batch)
-                        if len(seen) >= total:
-                            done.set()
-        except BaseException as e:  # pragma: no cover - reported below
-            errors.append(e)
-            done.set()
-        finally:
-            consumer.close()
-
-    def produce() -> None:
-        producer = supplier.producer({})
-        for i in range(total):
-            producer.produce("in", b"%d" % (i % 50), b"%d" % i)
-
-    consumers = [threading.Thread(target=consume, args=(f"c{i}",), name=f"c{i}") for i in range(3)]
-    run_threads(*consumers, threading.Thread(target=produce, name="producer"))
-    assert not errors
+    seen = read_as_a_group(supplier, [{"client.id": f"c{i}"} for i in range(3)], total)
     assert sorted(seen, key=lambda v: int(v or b"0")) == [b"%d" % i for i in range(total)]
 
 
