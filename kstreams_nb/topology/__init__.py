@@ -167,3 +167,27 @@ class Topology:
 
     def _repr_pretty_(self, p: Any, cycle: bool) -> None:
         p.text(str(self.describe()))
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        """Jupyter's rich display: the describe text and an SVG picture (see :mod:`kstreams_nb.topology.draw`)."""
+        from kstreams_nb.topology.draw import mimebundle
+
+        return mimebundle(self, include=include, exclude=exclude)
+
+    def to_dot(self) -> str:
+        """Graphviz ``digraph`` text of this topology (store changelog topics included).
+
+        Example: ``open("topology.dot", "w").write(topology.to_dot())``.
+        """
+        from kstreams_nb.topology.export import to_dot
+
+        return to_dot(self)
+
+    def to_mermaid(self) -> str:
+        """Mermaid ``flowchart LR`` text of this topology (store changelog topics included).
+
+        Example: ``print(topology.to_mermaid())``.
+        """
+        from kstreams_nb.topology.export import to_mermaid
+
+        return to_mermaid(self)

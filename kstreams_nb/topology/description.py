@@ -290,6 +290,40 @@ class TopologyDescription:
     def _repr_pretty_(self, p: Any, cycle: bool) -> None:
         p.text(str(self))
 
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        """Jupyter's rich display: the describe text and an SVG picture (see :mod:`kstreams_nb.topology.draw`)."""
+        from kstreams_nb.topology.draw import mimebundle
+
+        return mimebundle(self, include=include, exclude=exclude)
+
+    @classmethod
+    def parse(cls, text: str) -> TopologyDescription:
+        """Parse the ``describe()`` text of any Kafka Streams application (Java included) into a description.
+
+        Example: ``draw(TopologyDescription.parse(open("java-topology.txt").read()))``.
+        """
+        from kstreams_nb.topology.parse import parse
+
+        return parse(text)
+
+    def to_dot(self) -> str:
+        """Graphviz ``digraph`` text of this description (a ``cluster`` per sub-topology).
+
+        Example: ``open("topology.dot", "w").write(description.to_dot())``.
+        """
+        from kstreams_nb.topology.export import to_dot
+
+        return to_dot(self)
+
+    def to_mermaid(self) -> str:
+        """Mermaid ``flowchart LR`` text of this description (a ``subgraph`` per sub-topology).
+
+        Example: ``print(description.to_mermaid())``.
+        """
+        from kstreams_nb.topology.export import to_mermaid
+
+        return to_mermaid(self)
+
 
 def _update_size(start: Node, delta: int) -> None:
     """Kafka's recursive ``updateSize``: add ``delta`` to ``start`` and, along every path, to its ancestors.
