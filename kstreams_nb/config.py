@@ -12,12 +12,15 @@ Example::
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 from kstreams_nb.errors import ConfigError
 
 __all__ = ["StreamsConfig"]
+
+log = logging.getLogger(__name__)
 
 APPLICATION_ID = "application.id"
 BOOTSTRAP_SERVERS = "bootstrap.servers"
@@ -55,8 +58,51 @@ _DEFINITIONS: dict[str, tuple[Any, type | None]] = {
     "task.timeout.ms": (300_000, int),
 }
 
+#: key -> (lowest allowed value, what the value means); Kafka's ConfigDef ``atLeast`` ranges
+_AT_LEAST: dict[str, tuple[int, str]] = {
+    "num.stream.threads": (1, "threads per instance"),
+    "commit.interval.ms": (0, "0 commits after every loop"),
+    "statestore.cache.max.bytes": (0, "bytes"),
+    "max.task.idle.ms": (-1, "-1 never waits for empty partitions"),
+    "poll.ms": (1, "milliseconds"),
+    "buffered.records.per.partition": (1, "records"),
+    "max.poll.records": (1, "records"),
+    "num.standby.replicas": (0, "replicas"),
+    "windowstore.changelog.additional.retention.ms": (0, "milliseconds"),
+    "task.timeout.ms": (0, "milliseconds"),
+    "replication.factor": (-1, "-1 takes the broker default; 0 is not allowed"),
+}
+_CHOICES: dict[str, tuple[str, ...]] = {
+    PROCESSING_GUARANTEE: (AT_LEAST_ONCE, EXACTLY_ONCE_V2),
+}
+
 _SECRET_MARKERS = ("password", "secret", "jaas", "ssl.key", "token", "credential", "api.key", "apikey")
 _CLIENT_PREFIXES = ("consumer.", "producer.", "admin.", "main.consumer.", "restore.consumer.", "global.consumer.")
+#: prefixes of keys that are passed on (to clients or internal topics) or name families of client settings
+_KNOWN_PREFIXES = (*_CLIENT_PREFIXES, "topic.", "client.tag.", "ssl.", "sasl.", "security.", "socket.", "metrics.",
+                   "enable.", "queue.", "queued.", "message.", "statistics.", "api.version.", "broker.", "reconnect.",
+                   "retry.", "oauthbearer.", "partitioner.", "compression.", "fetch.", "group.")
+#: Kafka Streams keys this library accepts without acting on them, and Kafka / librdkafka client keys
+_KNOWN_KEYS = frozenset("""
+    acceptable.recovery.lag built.in.metrics.version cache.max.bytes.buffering default.client.supplier
+    default.deserialization.exception.handler default.dsl.store default.production.exception.handler
+    default.windowed.key.serde.inner default.windowed.value.serde.inner dsl.store.suppliers.class
+    ensure.explicit.internal.resource.naming log.summary.interval.ms max.warmup.replicas
+    probing.rebalance.interval.ms processor.wrapper.class rack.aware.assignment.non_overlap_cost
+    rack.aware.assignment.strategy rack.aware.assignment.tags rack.aware.assignment.traffic_cost
+    repartition.purge.interval.ms rocksdb.config.setter state.cleanup.delay.ms task.assignor.class upgrade.from
+    window.size.ms windowed.inner.class.serde
+    auto.include.jmx.reporter client.dns.lookup client.rack connections.max.idle.ms default.api.timeout.ms
+    metadata.max.age.ms metadata.max.idle.ms metadata.recovery.strategy metric.reporters receive.buffer.bytes
+    request.timeout.ms send.buffer.bytes allow.auto.create.topics auto.commit.interval.ms check.crcs
+    exclude.internal.topics heartbeat.interval.ms
+    interceptor.classes isolation.level key.deserializer max.partition.fetch.bytes max.poll.interval.ms
+    member.metadata partition.assignment.strategy session.timeout.ms value.deserializer acks batch.size
+    buffer.memory delivery.timeout.ms key.serializer linger.ms max.block.ms max.in.flight.requests.per.connection
+    max.request.size retries transaction.timeout.ms transactional.id value.serializer
+    debug log_level log.connection.close log.queue api.version.request broker.version.fallback
+    client.software.name client.software.version
+""".split())
 
 
 def is_secret_key(key: str) -> bool:
@@ -68,7 +114,9 @@ def is_secret_key(key: str) -> bool:
 class StreamsConfig(Mapping[str, Any]):
     """An immutable mapping of Kafka Streams configuration with defaults filled in.
 
-    Unknown dotted keys are kept (they are passed to the clients); known keys are type-checked.
+    Keys it does not know are kept (they are passed to the clients); a key that neither Kafka Streams nor the
+    Kafka clients know is logged as a warning, as Kafka does (a likely typo). Known keys are type-checked, and a
+    value outside its range (a negative ``commit.interval.ms``) raises ConfigError.
 
     Example::
 
@@ -80,22 +128,17 @@ class StreamsConfig(Mapping[str, Any]):
     def __init__(self, props: Mapping[str, Any] | None = None, **kwargs: Any) -> None:
         given: dict[str, Any] = dict(props or {})
         given.update({k.replace("_", "."): v for k, v in kwargs.items()})
-        values: dict[str, Any] = {}
-        for key, (default, _typ) in _DEFINITIONS.items():
-            values[key] = default
+        self._load(given)
+        _warn_unknown(given)
+
+    def _load(self, given: dict[str, Any]) -> None:
+        values: dict[str, Any] = {key: default for key, (default, _typ) in _DEFINITIONS.items()}
         for key, value in given.items():
             if not isinstance(key, str):
                 raise ConfigError(f"config keys must be str, got {key!r}")
-            values[key] = self._check(key, value)
-        guarantee = values[PROCESSING_GUARANTEE]
-        if guarantee not in (AT_LEAST_ONCE, EXACTLY_ONCE_V2):
-            raise ConfigError(
-                f"processing.guarantee must be {AT_LEAST_ONCE!r} or {EXACTLY_ONCE_V2!r}, got {guarantee!r}"
-            )
+            values[key] = _in_range(key, self._check(key, value))
         if values["commit.interval.ms"] is None:
-            values["commit.interval.ms"] = 100 if guarantee == EXACTLY_ONCE_V2 else 30_000
-        if values["num.stream.threads"] < 1:
-            raise ConfigError(f"num.stream.threads must be at least 1, got {values['num.stream.threads']}")
+            values["commit.interval.ms"] = 100 if values[PROCESSING_GUARANTEE] == EXACTLY_ONCE_V2 else 30_000
         self._values = values
         self._given = frozenset(given)
 
@@ -145,7 +188,10 @@ class StreamsConfig(Mapping[str, Any]):
         """A new config with ``props`` laid over the keys the user gave."""
         merged = {k: self._values[k] for k in self._given}
         merged.update(props)
-        return StreamsConfig(merged)
+        config = StreamsConfig.__new__(StreamsConfig)
+        config._load(merged)
+        _warn_unknown({k: v for k, v in props.items() if k not in self._given})
+        return config
 
     def with_prefix(self, prefix: str) -> dict[str, Any]:
         """The keys that start with ``prefix``, with the prefix stripped (e.g. ``"consumer."``)."""
@@ -166,3 +212,33 @@ class StreamsConfig(Mapping[str, Any]):
         return f"StreamsConfig({shown!r})"
 
     __str__ = __repr__
+
+
+def _in_range(key: str, value: Any) -> Any:
+    """``value`` when it lies in ``key``'s allowed range; ConfigError naming the key, value and range otherwise."""
+    if value is None:
+        return value
+    bound = _AT_LEAST.get(key)
+    if bound is not None and (value < bound[0] or (key == "replication.factor" and value == 0)):
+        raise ConfigError(
+            f"Invalid value {value!r} for configuration {key!r}: value must be at least {bound[0]} ({bound[1]})"
+        )
+    choices = _CHOICES.get(key)
+    if choices is not None and value not in choices:
+        raise ConfigError(
+            f"Invalid value {value!r} for configuration {key!r}: expected one of {', '.join(map(repr, choices))}"
+        )
+    return value
+
+
+def _warn_unknown(given: Mapping[str, Any]) -> None:
+    """Log Kafka's warning for each key that neither Streams nor its clients know (a likely typo)."""
+    for key in given:
+        if (
+            isinstance(key, str)
+            and key not in _DEFINITIONS
+            and key not in _KNOWN_KEYS
+            and not key.startswith(_KNOWN_PREFIXES)
+            and not (key.startswith("__") and key.endswith("__"))
+        ):
+            log.warning("The configuration '%s' was supplied but isn't a known config.", key)

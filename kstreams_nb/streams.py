@@ -1,5 +1,18 @@
 """KafkaStreams: run a topology on a broker (the embedded one by default), with Kafka's lifecycle.
 
+The process keeps a registry of its live instances (started, not yet NOT_RUNNING or ERROR; weakly held):
+``KafkaStreams.running()`` lists them.
+
+**Origin seam.** An interactive front end can tell which piece of code started an instance, so that running that
+code again replaces what it started instead of adding one more group member. An *origin provider* is a
+zero-argument callable returning ``(origin_key, run_token)`` (opaque, compared with ``==``) or None when it does
+not know; :func:`register_origin_provider` installs one. When ``start()`` finds an origin, every live instance
+with the same key and a different token (started by an earlier run of the same code) is closed first, logged at
+INFO; instances with other keys, or with the same token (several started by one run, e.g. in a loop), are kept.
+When IPython is loaded and no provider is registered, ``start()`` loads ``kstreams_nb.notebook._hygiene`` by
+module name (as ``clients.base`` loads clients), which registers a provider keyed by the notebook cell; this
+module never imports the notebook layer itself.
+
 Example::
 
     >>> from kstreams_nb import Topology
@@ -7,16 +20,22 @@ Example::
     >>> streams = KafkaStreams(t, {"application.id": "doc", "bootstrap.servers": "memory://doc-example"})
     >>> streams.state()
     <State.CREATED: 'CREATED'>
+    >>> streams in KafkaStreams.running()
+    False
 """
 
 from __future__ import annotations
 
 import enum
+import importlib
+import itertools
 import logging
+import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping
+import weakref
+from collections.abc import Callable, Hashable, Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -38,9 +57,66 @@ from kstreams_nb.errors import (
 from kstreams_nb.records import TaskId, TopicPartition
 from kstreams_nb.state import read_only_view
 
-__all__ = ["KafkaStreams", "State"]
+__all__ = ["KafkaStreams", "OriginProvider", "State", "register_origin_provider"]
 
 log = logging.getLogger(__name__)
+
+OriginProvider = Callable[[], "tuple[Hashable, Hashable] | None"]
+"""Says which code is starting an instance: ``() -> (origin_key, run_token)``, or None (see the module doc)."""
+
+_NOTEBOOK_ORIGIN = "kstreams_nb.notebook._hygiene"  # loaded by name only: layer 4 never imports layer 6
+_registry_lock = threading.Lock()
+_origin_providers: list[OriginProvider] = []
+_notebook_origin_loaded = False
+_live: weakref.WeakValueDictionary[int, KafkaStreams] = weakref.WeakValueDictionary()
+_start_order = itertools.count()
+_CLOSE_EARLIER_RUN_TIMEOUT = 60.0
+
+
+def register_origin_provider(provider: OriginProvider) -> Callable[[], None]:
+    """Install an origin provider (once); returns a function that removes it again.
+
+    Example::
+
+        >>> remove = register_origin_provider(lambda: ("cell-7", 1))
+        >>> remove()
+    """
+    with _registry_lock:
+        if provider not in _origin_providers:
+            _origin_providers.append(provider)
+
+    def remove() -> None:
+        with _registry_lock:
+            if provider in _origin_providers:
+                _origin_providers.remove(provider)
+
+    return remove
+
+
+def _current_origin() -> tuple[Hashable, Hashable] | None:
+    """The first origin a provider knows, loading the notebook's provider when IPython is present."""
+    global _notebook_origin_loaded
+    if not _origin_providers and not _notebook_origin_loaded and "IPython" in sys.modules:
+        _notebook_origin_loaded = True
+        try:
+            importlib.import_module(_NOTEBOOK_ORIGIN)
+        except ImportError as e:
+            log.debug("no notebook cell origins: %s", e)
+    with _registry_lock:
+        providers = list(_origin_providers)
+    for provider in providers:
+        try:
+            origin = provider()
+        except Exception:
+            log.exception("origin provider %r failed; starting without an origin", provider)
+            continue
+        if origin is not None:
+            return origin
+    return None
+
+
+def _seconds(timeout: float | timedelta) -> float:
+    return timeout.total_seconds() if isinstance(timeout, timedelta) else float(timeout)
 
 
 class State(enum.Enum):
@@ -88,9 +164,11 @@ class KafkaStreams:
     ) -> None:
         builder = getattr(topology, "internal_builder", None)
         if builder is None and callable(getattr(topology, "build", None)):
-            builder = topology.build().internal_builder  # a StreamsBuilder, as the test driver accepts
+            topology = topology.build()  # a StreamsBuilder, as the test driver accepts
+            builder = topology.internal_builder
         if builder is None:
             raise TopologyError(f"expected a Topology (from Topology() or StreamsBuilder.build()), got {topology!r}")
+        self._topology = topology
         self._builder = builder
         self.config = config if isinstance(config, StreamsConfig) else StreamsConfig(config)
         self._clock: Clock = clock or SystemClock()
@@ -108,6 +186,8 @@ class KafkaStreams:
         self.process_id = uuid.uuid4()
         self.plan: TopicPlan | None = None
         self.exception: BaseException | None = None
+        self._origin: tuple[Hashable, Hashable] | None = None
+        self._live_key: int | None = None
 
     # ------------------------------------------------------------------ state
     def state(self) -> State:
@@ -137,6 +217,9 @@ class KafkaStreams:
                 raise StreamsStateError(f"KafkaStreams: invalid transition from {old.name} to {new.name}")
             self._state = new
             self._cond.notify_all()
+        if new in (State.NOT_RUNNING, State.ERROR) and self._live_key is not None:
+            with _registry_lock:
+                _live.pop(self._live_key, None)
         if self._listener is not None and old is not new:
             try:
                 self._listener(new, old)
@@ -145,10 +228,25 @@ class KafkaStreams:
         return True
 
     def wait_for_state(self, *states: State, timeout: float | timedelta = 30.0) -> bool:
-        """Block until the state is one of ``states`` (True) or the timeout passes (False)."""
-        secs = timeout.total_seconds() if isinstance(timeout, timedelta) else float(timeout)
+        """Block until the state is one of ``states`` (True) or the timeout passes (False).
+
+        Returns False at once when the instance is in ERROR or NOT_RUNNING (final states) and that is not among
+        ``states``. Example: ``streams.wait_for_state(State.RUNNING, timeout=30)``.
+        """
+        final = {State.ERROR, State.NOT_RUNNING}.difference(states)
         with self._cond:
-            return self._cond.wait_for(lambda: self._state in states, secs)
+            self._cond.wait_for(lambda: self._state in states or self._state in final, _seconds(timeout))
+            return self._state in states
+
+    @staticmethod
+    def running() -> list[KafkaStreams]:
+        """The live instances of this process (started, not yet NOT_RUNNING or ERROR), oldest first.
+
+        Example: ``for s in KafkaStreams.running(): s.close()``.
+        """
+        with _registry_lock:
+            started = sorted(_live.items())
+        return [s for _, s in started if s._state not in (State.NOT_RUNNING, State.ERROR)]
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> None:
@@ -164,6 +262,9 @@ class KafkaStreams:
         if self.config.exactly_once:
             raise ConfigError("processing.guarantee=exactly_once_v2 is not available yet; use at_least_once")
         self._builder.validate()
+        self._origin = _current_origin()
+        if self._origin is not None:
+            self._close_earlier_runs(self._origin)
         supplier = self._supplier or supplier_for(str(self.config["bootstrap.servers"]))
         self._supplier = supplier
         admin = supplier.admin({"bootstrap.servers": self.config["bootstrap.servers"]})
@@ -199,8 +300,24 @@ class KafkaStreams:
             self._close_global()
             raise
         self._set_state(State.REBALANCING)
+        with _registry_lock:
+            self._live_key = next(_start_order)
+            _live[self._live_key] = self
         for thread in self._threads:
             thread.start()
+
+    def _close_earlier_runs(self, origin: tuple[Hashable, Hashable]) -> None:
+        """Close the live instances an earlier run of the code now starting this one started (same key, other
+        token), so a re-run replaces its instance instead of adding a group member."""
+        key, token = origin
+        for other in KafkaStreams.running():
+            if other is self or other._origin is None or other._origin[0] != key or other._origin[1] == token:
+                continue
+            log.info("closing %r: an earlier run of the code now starting a new instance (origin %r) started it",
+                     other, key)
+            if not other.close(timeout=_CLOSE_EARLIER_RUN_TIMEOUT):
+                log.warning("%r did not stop within %.0fs; starting the new instance anyway", other,
+                            _CLOSE_EARLIER_RUN_TIMEOUT)
 
     def _start_global(self, supplier: ClientSupplier) -> None:
         """Bootstrap global stores to the end of their topics before stream threads start."""
@@ -345,6 +462,54 @@ class KafkaStreams:
         self.close()
 
     # ------------------------------------------------------------------ inspection
+    def source_topics(self) -> list[str]:
+        """The topics the stream tasks read, sorted: input topics and the application's repartition topics
+        (``<application.id>-...-repartition``, as on the broker). Topics matched by a pattern are known from
+        ``start()`` on; global store topics are not included.
+
+        Example: ``streams.source_topics()`` → ``['lines', 'wordcount-KSTREAM-...-repartition']``.
+        """
+        if self.plan is not None:
+            return sorted({t for topics in self.plan.source_topics.values() for t in topics})
+        subs = [s for s in self._builder.subtopologies() if not s.is_global]
+        if any(s.source_patterns for s in subs):
+            raise StreamsStateError("this topology reads topics matching a pattern: they are known after start()")
+        internal, app_id = self._builder.internal_topics, self.config.application_id
+        return sorted({f"{app_id}-{t}" if t in internal else t for s in subs for t in s.source_topics})
+
+    def wait_until_processed(self, timeout: float | timedelta = 30.0) -> bool:
+        """Block until the application has processed and committed everything its input topics held when called,
+        and what that processing wrote to its own repartition topics (True); False when ``timeout`` (seconds or
+        timedelta) passes first or the instance stops running. Progress shows at each commit, so a short
+        ``commit.interval.ms`` answers sooner.
+
+        Example: ``streams.start(); assert streams.wait_until_processed(timeout=30)``.
+        """
+        plan, supplier, app_id = self.plan, self._supplier, str(self.config.application_id)
+        if plan is None or supplier is None:
+            raise StreamsStateError("wait_until_processed() needs a started KafkaStreams: call start() first")
+        deadline = time.monotonic() + _seconds(timeout)
+        sizes = {**plan.partitions, **plan.internal_topics}
+        tps = [TopicPartition(t, p) for t in self.source_topics() for p in range(sizes.get(t, 0))]
+        repartitions = [tp for tp in tps if tp.topic in plan.internal_topics]
+        consumer = supplier.consumer({
+            "bootstrap.servers": self.config["bootstrap.servers"], "group.id": app_id,
+            "client.id": f"{app_id}-{self.process_id}-progress",
+            "isolation.level": "read_committed" if self.config.exactly_once else "read_uncommitted",
+        })
+        try:
+            targets = consumer.end_offsets(tps)
+            while True:
+                while not consumer.wait_for_committed(targets, min(0.25, max(0.0, deadline - time.monotonic()))):
+                    if time.monotonic() >= deadline or not self._state.is_running_or_rebalancing():
+                        return False
+                grown = {tp: end for tp, end in consumer.end_offsets(repartitions).items() if end > targets[tp]}
+                if not grown:
+                    return True
+                targets.update(grown)
+        finally:
+            consumer.close()
+
     def local_tasks(self) -> dict[str, list[str]]:
         """Thread name → ids of the tasks it runs."""
         return {t.name: sorted(str(tid) for tid in t.tasks.tasks) for t in self._threads}
@@ -388,6 +553,30 @@ class KafkaStreams:
             f"<KafkaStreams application.id={self.config.application_id!r} state={self._state.name} "
             f"threads={len(self._threads)}>"
         )
+
+    def _repr_mimebundle_(
+        self, include: Any = None, exclude: Any = None, **kwargs: Any
+    ) -> dict[str, Any]:
+        """Jupyter's display: state, application.id, threads and their tasks, and the topology (its describe
+        text, and a picture as ``image/svg+xml`` when ``kstreams_nb.topology.draw`` and matplotlib are there)."""
+        bundle: dict[str, Any] = {}
+        svg = "image/svg+xml"
+        if (include is None or svg in include) and (exclude is None or svg not in exclude):
+            try:
+                draw = importlib.import_module("kstreams_nb.topology.draw")
+                bundle.update(
+                    (k, v) for k, v in draw.mimebundle(self._topology, include, exclude).items() if k != "text/plain"
+                )
+            except ImportError as e:
+                log.debug("no topology picture: %s", e)
+        threads = "".join(
+            f"\n  {thread}: tasks {', '.join(tasks) or '(none)'}" for thread, tasks in self.local_tasks().items()
+        )
+        bundle["text/plain"] = (
+            f"KafkaStreams application.id={self.config.application_id!r} state={self._state.name} "
+            f"threads={len(self._threads)}{threads}\n{self._topology.describe()}"
+        )
+        return bundle
 
 
 # Kafka's KafkaStreams.State, nested as in Java: ``KafkaStreams.State.RUNNING``

@@ -222,10 +222,20 @@ class Consumer(Protocol):
 
     def end_offsets(self, partitions: Sequence[TopicPartition]) -> dict[TopicPartition, int]: ...
 
+    def offsets_for_times(self, timestamps: Mapping[TopicPartition, int]) -> dict[TopicPartition, int | None]:
+        """Per partition, the earliest offset whose record timestamp is >= the given epoch ms (None when no
+        record is that late); Kafka's ``offsetsForTimes``. The partitions need not be assigned."""
+        ...
+
     def committed(self, partitions: Sequence[TopicPartition]) -> dict[TopicPartition, int | None]: ...
 
     def committed_metadata(self, partitions: Sequence[TopicPartition]) -> dict[TopicPartition, str | None]:
         """The metadata string committed with each partition's offset (None: no offset, or one without)."""
+        ...
+
+    def wait_for_committed(self, offsets: Mapping[TopicPartition, int], timeout: float) -> bool:
+        """Block until the group's committed offset of every partition in ``offsets`` reaches the given offset
+        (True) or ``timeout`` seconds pass (False). A client that is not told of commits polls ``committed``."""
         ...
 
     def commit(

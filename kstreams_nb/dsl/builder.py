@@ -13,6 +13,7 @@ from kstreams_nb.dsl._graph import (
     SourceGraphNode,
     StateStoreGraphNode,
 )
+from kstreams_nb.dsl._signatures import expect
 from kstreams_nb.dsl.kstream import KStream
 from kstreams_nb.dsl.ktable import KTable, table_source_node
 from kstreams_nb.dsl.options import Consumed, Materialized
@@ -54,6 +55,7 @@ class StreamsBuilder:
         pattern: re.Pattern[str] | str | None = None,
     ) -> KStream:
         """A stream of the records of ``topics`` (or of every topic matching ``pattern``)."""
+        expect("consumed", consumed, Consumed)
         c = consumed or Consumed()
         if isinstance(topics, re.Pattern):
             topics, pattern = None, topics
@@ -71,6 +73,10 @@ class StreamsBuilder:
 
         As in Kafka, the serdes of ``consumed`` win over those of ``materialized`` when both are given.
         """
+        if isinstance(consumed, Materialized) and materialized is None:  # Kafka's table(topic, Materialized)
+            consumed, materialized = None, consumed
+        expect("consumed", consumed, Consumed)
+        expect("materialized", materialized, Materialized)
         m = materialized or Materialized()
         if consumed is not None:
             m = replace(m, key_serde=consumed.key_serde, value_serde=consumed.value_serde)

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from kstreams_nb.dsl._graph import GraphNode, InternalStreamsBuilder, ProcessorGraphNode, RepartitionGraphNode
+from kstreams_nb.dsl._signatures import named_and_materialized
 from kstreams_nb.dsl.aggregate import (
     StreamAggregateSupplier,
     count_aggregator,
@@ -97,6 +98,7 @@ class KGroupedStream:
 
     def count(self, named: Named | str | None = None, materialized: Materialized | None = None) -> KTable:
         """The number of records per key."""
+        named, materialized = named_and_materialized(named, materialized)
         if materialized is not None and materialized.store_name is None:
             # Kafka's count(Materialized) burns a store name for compatibility before generating the real one
             self._builder.new_store_name("KSTREAM-AGGREGATE-")
@@ -110,6 +112,7 @@ class KGroupedStream:
         materialized: Materialized | None = None,
     ) -> KTable:
         """Combine values per key with ``reducer(agg, value)``; the first value starts the aggregate."""
+        named, materialized = named_and_materialized(named, materialized)
         _check_callable(reducer, "reduce's reducer", "(agg, value) -> agg")
         return self._aggregate(
             "KSTREAM-REDUCE-", named, materialized, lambda store: reduce_supplier(store, reducer),
@@ -124,6 +127,7 @@ class KGroupedStream:
         materialized: Materialized | None = None,
     ) -> KTable:
         """Fold values per key: ``aggregator(key, value, agg)`` starting from ``initializer()``."""
+        named, materialized = named_and_materialized(named, materialized)
         _check_callable(initializer, "aggregate's initializer", "() -> agg")
         _check_callable(aggregator, "aggregate's aggregator", "(key, value, agg) -> agg")
         return self._aggregate(
@@ -216,6 +220,7 @@ class KGroupedTable:
 
     def count(self, named: Named | str | None = None, materialized: Materialized | None = None) -> KTable:
         """The number of rows per group (a changed row moves from its old group to its new one)."""
+        named, materialized = named_and_materialized(named, materialized)
         m = materialized or Materialized()
         return self._aggregate(
             "KTABLE-AGGREGATE-", named, m,
@@ -232,6 +237,7 @@ class KGroupedTable:
         materialized: Materialized | None = None,
     ) -> KTable:
         """Combine values per group: ``adder(agg, new_value)``, ``subtractor(agg, old_value)``."""
+        named, materialized = named_and_materialized(named, materialized)
         _check_callable(adder, "reduce's adder", "(agg, value) -> agg")
         _check_callable(subtractor, "reduce's subtractor", "(agg, value) -> agg")
         m = materialized or Materialized()
@@ -250,6 +256,7 @@ class KGroupedTable:
         materialized: Materialized | None = None,
     ) -> KTable:
         """Fold values per group: ``adder(key, new_value, agg)``, ``subtractor(key, old_value, agg)``."""
+        named, materialized = named_and_materialized(named, materialized)
         _check_callable(initializer, "aggregate's initializer", "() -> agg")
         _check_callable(adder, "aggregate's adder", "(key, value, agg) -> agg")
         _check_callable(subtractor, "aggregate's subtractor", "(key, value, agg) -> agg")

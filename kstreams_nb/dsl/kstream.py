@@ -14,6 +14,7 @@ from kstreams_nb.dsl._graph import (
     RepartitionGraphNode,
     SinkGraphNode,
 )
+from kstreams_nb.dsl._signatures import expect, named_and_materialized
 from kstreams_nb.dsl.options import (
     Branched,
     Grouped,
@@ -36,9 +37,19 @@ __all__ = ["BranchedKStream", "KStream"]
 def _name(named: Named | str | None) -> str | None:
     if named is None:
         return None
+    expect("named", named, Named, str)
     if isinstance(named, str):
         return _validated(named)  # a str is Named.as_(str): Kafka's name rules apply
     return named.name
+
+
+def _named_first(named: Named | str | None, store_names: tuple[Any, ...]) -> tuple[Named | str | None, tuple[str, ...]]:
+    """Kafka's ``process(supplier, Named, String...)``: a Named before the store names is the name."""
+    if named is None and store_names and isinstance(store_names[0], Named):
+        named, store_names = store_names[0], store_names[1:]
+    for store in store_names:
+        expect("store_names", store, str)
+    return named, store_names
 
 
 def _check_callable(fn: Any, what: str, shape: str) -> None:
@@ -165,6 +176,7 @@ class KStream:
 
     def print(self, printed: Printed | None = None) -> None:
         """Print each record as ``[label]: key, value`` (terminal)."""
+        expect("printed", printed, Printed)
         printed = printed or Printed.to_sys_out()
         name = self._builder.name_or_generate(printed.name, "KSTREAM-PRINTER-")
         label = printed.label or self.name  # Kafka labels with the printed stream's name, not the printer's
@@ -190,6 +202,7 @@ class KStream:
     def process(self, supplier: Callable[[], Any], *store_names: str, named: Named | str | None = None) -> KStream:
         """Run a Processor (a new one per task from ``supplier``) connected to ``store_names``."""
         _check_callable(supplier, "process' supplier", "() -> Processor")
+        named, store_names = _named_first(named, store_names)
         return self._processor("KSTREAM-PROCESSOR-", named, supplier, key_serde=None, value_serde=None,
                                key_changing=True, generate=False, store_names=store_names)
 
@@ -198,12 +211,14 @@ class KStream:
     ) -> KStream:
         """Run a FixedKeyProcessor (keys cannot change) connected to ``store_names``."""
         _check_callable(supplier, "process_values' supplier", "() -> FixedKeyProcessor")
+        named, store_names = _named_first(named, store_names)
         return self._processor("KSTREAM-PROCESSVALUES-", named, supplier, value_serde=None, generate=False,
                                store_names=store_names, fixed_key=True)
 
     # ---- sinks, repartition, tables, grouping
     def to(self, topic: str | Callable[[Any, Any, Any], str], produced: Produced | None = None) -> None:
         """Write to ``topic`` or to ``extractor(key, value, record_context)``'s topic."""
+        expect("produced", produced, Produced)
         produced = produced or Produced()
         if not isinstance(topic, str) and not callable(topic):
             raise TopologyError(f"to() takes a topic name or a TopicNameExtractor, got {topic!r}")
@@ -218,6 +233,7 @@ class KStream:
 
     def repartition(self, repartitioned: Repartitioned | None = None) -> KStream:
         """Write to and read back from ``<app>-<name>-repartition`` (re-keyed data lands on its key's partition)."""
+        expect("repartitioned", repartitioned, Repartitioned)
         r = repartitioned or Repartitioned()
         prefix = r.name if r.name is not None else self._builder.new_processor_name("KSTREAM-REPARTITION-")
         key_serde = r.key_serde if r.key_serde is not None else self.key_serde
@@ -241,6 +257,7 @@ class KStream:
         """Read the stream as a changelog: the latest value per key (None deletes)."""
         from kstreams_nb.dsl.ktable import KTable, table_source_node
 
+        named, materialized = named_and_materialized(named, materialized)  # Kafka's toTable(Materialized)
         name = self._builder.name_or_generate(_name(named), "KSTREAM-TOTABLE-")
         m = materialized or Materialized()
         store_name = m.store_name or self._builder.new_store_name("KSTREAM-TOTABLE-")
@@ -257,6 +274,7 @@ class KStream:
         """Group by the current key (repartitions only if an upstream operation changed the key)."""
         from kstreams_nb.dsl.grouped import KGroupedStream
 
+        expect("grouped", grouped, Grouped)
         g = grouped or Grouped()
         return KGroupedStream(
             self._builder, self._node,
@@ -270,6 +288,7 @@ class KStream:
         from kstreams_nb.dsl.grouped import KGroupedStream
 
         _check_callable(selector, "group_by's selector", "(key, value) -> new_key")
+        expect("grouped", grouped, Grouped)
         g = grouped or Grouped()
         name = self._builder.name_or_generate(g.name, "KSTREAM-KEY-SELECT-")
         node = ProcessorGraphNode(name, [self._node], partial(st.KeySelect, selector))
@@ -303,6 +322,7 @@ class BranchedKStream:
         """Records matching ``predicate(key, value)`` (and no earlier branch) go to this branch."""
         _check_callable(predicate, "branch's predicate", "(key, value) -> bool")
         self._check_open()
+        expect("branched", branched, Branched)
         self._predicates.append(predicate)
         self._create(branched or Branched(), len(self._predicates))
         return self
@@ -310,6 +330,7 @@ class BranchedKStream:
     def default_branch(self, branched: Branched | None = None) -> dict[str, KStream]:
         """Records matching no branch go here; returns the name → stream mapping."""
         self._check_open()
+        expect("branched", branched, Branched)
         self._create(branched or Branched(), 0)
         self._done = True
         return dict(self._outputs)

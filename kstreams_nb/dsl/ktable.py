@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from kstreams_nb.dsl import table as tp
 from kstreams_nb.dsl._graph import GraphNode, InternalStreamsBuilder, ProcessorGraphNode
+from kstreams_nb.dsl._signatures import expect, named_and_materialized
 from kstreams_nb.dsl.kstream import KStream, _check_callable, _name
 from kstreams_nb.dsl.options import Grouped, Materialized, Named
 from kstreams_nb.topology._builder import InternalTopologyBuilder
@@ -158,6 +159,7 @@ class KTable:
         materialized: Materialized | None = None,
     ) -> KTable:
         """Keep rows where ``predicate(key, value)``; a filtered-out update is forwarded as a delete."""
+        named, materialized = named_and_materialized(named, materialized)
         _check_callable(predicate, "filter's predicate", "(key, value) -> bool")
         return self._filter(predicate, False, named, materialized)
 
@@ -166,6 +168,7 @@ class KTable:
         materialized: Materialized | None = None,
     ) -> KTable:
         """Drop rows where ``predicate(key, value)`` (forwarded as deletes)."""
+        named, materialized = named_and_materialized(named, materialized)
         _check_callable(predicate, "filter_not's predicate", "(key, value) -> bool")
         return self._filter(predicate, True, named, materialized)
 
@@ -187,6 +190,7 @@ class KTable:
         materialized: Materialized | None = None, *, with_key: bool = False,
     ) -> KTable:
         """New value per key: ``mapper(value)`` (``mapper(key, value)`` with ``with_key=True``)."""
+        named, materialized = named_and_materialized(named, materialized)
         from kstreams_nb.dsl.stateless import value_mapper
 
         _check_callable(mapper, "map_values' mapper", "(value) -> new_value")
@@ -216,6 +220,7 @@ class KTable:
         from kstreams_nb.dsl.grouped import KGroupedTable
 
         _check_callable(selector, "group_by's selector", "(key, value) -> (new_key, new_value)")
+        expect("grouped", grouped, Grouped)
         return KGroupedTable.from_table(self, selector, grouped or Grouped())
 
     def suppress(self, suppressed: Any) -> KTable:

@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from kstreams_nb.dsl._signatures import named_and_materialized
 from kstreams_nb.dsl.aggregate import count_aggregator, count_initializer
 from kstreams_nb.dsl.kstream import _check_callable, _name
 from kstreams_nb.dsl.ktable import KTable, TableProcessorGraphNode
@@ -96,6 +97,7 @@ class TimeWindowedKStream:
 
     def count(self, named: Named | str | None = None, materialized: Materialized | None = None) -> KTable:
         """The number of records per key and window (records with a null key are dropped)."""
+        named, materialized = named_and_materialized(named, materialized)
         if materialized is not None and materialized.store_name is None:
             # Kafka burns a name here for topology compatibility (TimeWindowedKStreamImpl.count)
             self._grouped._builder.new_store_name(_AGGREGATE)
@@ -106,6 +108,7 @@ class TimeWindowedKStream:
         materialized: Materialized | None = None,
     ) -> KTable:
         """Combine values per key and window with ``reducer(agg, value)``; the first value starts each window."""
+        named, materialized = named_and_materialized(named, materialized)
         _check_callable(reducer, "reduce's reducer", "(agg, value) -> agg")
         return self._build(
             _REDUCE, named, materialized, _reduce_initializer, _ReduceAggregator(reducer), self._grouped.value_serde
@@ -119,6 +122,7 @@ class TimeWindowedKStream:
         materialized: Materialized | None = None,
     ) -> KTable:
         """Fold values per key and window: ``aggregator(key, value, agg)`` starting from ``initializer()``."""
+        named, materialized = named_and_materialized(named, materialized)
         _check_callable(initializer, "aggregate's initializer", "() -> agg")
         _check_callable(aggregator, "aggregate's aggregator", "(key, value, agg) -> agg")
         return self._build(_AGGREGATE, named, materialized, initializer, aggregator, None)

@@ -505,6 +505,28 @@ class MemoryConsumer:
             result[tp] = log.end_offset(self._read_committed)
         return result
 
+    def offsets_for_times(self, timestamps: Mapping[TopicPartition, int]) -> dict[TopicPartition, int | None]:
+        """The earliest offset of each partition whose timestamp is >= the given one (None: no such record);
+        scans the log (the embedded broker keeps no time index). UnknownTopicError for a missing partition.
+
+        Example::
+
+            >>> from kstreams_nb.clients.memory import EmbeddedBroker
+            >>> broker = EmbeddedBroker()
+            >>> broker.create_topic("t")
+            >>> _ = [broker.produce("t", None, b"x", timestamp=ts) for ts in (10, 30, 20)]
+            >>> MemoryConsumer(broker, {}).offsets_for_times({TopicPartition("t", 0): 15})
+            {TopicPartition(topic='t', partition=0): 1}
+        """
+        result: dict[TopicPartition, int | None] = {}
+        for tp, timestamp in timestamps.items():
+            log = self._broker.log(tp)
+            if log is None:
+                raise UnknownTopicError(f"unknown topic partition {tp}")
+            records, _ = log.fetch(0, 1 << 62, self._read_committed)
+            result[tp] = next((r.offset for r in records if r.timestamp >= timestamp), None)
+        return result
+
     def committed(self, partitions: Sequence[TopicPartition]) -> dict[TopicPartition, int | None]:
         """The group's committed offsets (None where none); under read_committed waits for open transactions."""
         group = self._group()
@@ -516,6 +538,10 @@ class MemoryConsumer:
         """The metadata string committed with each partition's offset (None: no offset, or committed without
         metadata); under read_committed waits for open transactions holding offsets of ``partitions``."""
         return self._group().committed_metadata(list(partitions), self._read_committed, _API_TIMEOUT)
+
+    def wait_for_committed(self, offsets: Mapping[TopicPartition, int], timeout: float) -> bool:
+        """Block until the group's committed offsets reach ``offsets`` (True) or ``timeout`` seconds pass (False)."""
+        return self._group().wait_until_committed(offsets, timeout)
 
     def commit(
         self, offsets: Mapping[TopicPartition, int], metadata: Mapping[TopicPartition, str] | None = None
