@@ -6,6 +6,8 @@ import inspect
 import subprocess
 import sys
 
+import pytest
+
 import kstreams_nb
 from kstreams_nb import errors
 
@@ -81,14 +83,33 @@ def test_error_tree() -> None:
         assert cls.__name__ in (errors.__doc__ or ""), cls.__name__
 
 
-def test_import_is_light() -> None:
+@pytest.mark.parametrize("module", ["kstreams_nb", "kstreams_nb.notebook"])
+def test_import_is_light(module: str) -> None:
     code = (
-        "import sys, kstreams_nb\n"
-        "heavy = ['pandas', 'matplotlib', 'ipywidgets', 'networkx', 'confluent_kafka', 'cloudpickle']\n"
+        f"import sys, {module}\n"
+        "heavy = ['pandas', 'matplotlib', 'ipywidgets', 'networkx', 'confluent_kafka', 'cloudpickle', 'IPython']\n"
         "print(','.join(m for m in heavy if m in sys.modules))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_the_core_never_loads_the_notebook_layer() -> None:
+    code = (
+        "import sys, kstreams_nb, kstreams_nb.dsl, kstreams_nb.streams, kstreams_nb.testing\n"
+        "print(sorted(m for m in sys.modules if m.startswith('kstreams_nb.notebook')))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_the_notebook_layer_exports_what_it_lists() -> None:
+    import kstreams_nb.notebook as nb
+
+    for name in nb.__all__:
+        obj = getattr(nb, name)
+        assert callable(obj), name
+        assert inspect.getdoc(obj), name
 
 
 def test_kafka_streams_state_is_nested_as_in_kafka() -> None:

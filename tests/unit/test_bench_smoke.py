@@ -35,3 +35,62 @@ def test_bench_smoke(name: str, capsys: pytest.CaptureFixture[str], monkeypatch:
     assert set(results) == expected
     assert all(ratio > 0 for ratio in results.values())
     assert "rec/s" in capsys.readouterr().out
+
+
+# bench_notebooks starts a kernel per notebook, so it has its own smoke below, on tiny notebooks.
+CASES["bench_notebooks"] = ([], set())
+
+
+@pytest.mark.timeout(120)
+def test_bench_notebooks_smoke(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import nbformat
+    from nbclient.exceptions import CellExecutionError
+
+    spec = importlib.util.spec_from_file_location("bench_notebooks", BENCH / "bench_notebooks.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "bench_notebooks", module)
+    spec.loader.exec_module(module)
+    good, bad = tmp_path / "good.ipynb", tmp_path / "bad.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in ("x = 6", "x *= 7")]), good)
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("raise ValueError('boom')")]), bad)
+    results = module.main([str(good)])
+    assert set(results) == {"good.ipynb"} and results["good.ipynb"] > 0
+    assert "good.ipynb" in capsys.readouterr().out
+    with pytest.raises(CellExecutionError, match="boom"):
+        module.main([str(bad)])
+
+
+# bench_draw reports a time ratio rather than rec/s, so it has its own smoke below; registering it here (after
+# the parametrized test above has read CASES) keeps test_every_benchmark_has_a_smoke complete.
+CASES["bench_draw"] = (["--nodes", "8", "--repeat", "1"], {"draw 8 nodes"})
+
+
+@pytest.mark.timeout(120)
+def test_bench_draw_smoke(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    spec = importlib.util.spec_from_file_location("bench_draw", BENCH / "bench_draw.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "bench_draw", module)
+    spec.loader.exec_module(module)
+    argv, expected = CASES["bench_draw"]
+    results = module.main(argv)
+    assert set(results) == expected and all(ratio > 0 for ratio in results.values())
+    assert "nx.draw baseline" in capsys.readouterr().out
+
+
+# bench_preview: registered after the parametrized test read CASES, with its own smoke (it prints seconds).
+CASES["bench_preview"] = (["--records", "200", "--repeat", "1"], {"preview 10-node"})
+
+
+@pytest.mark.timeout(120)
+def test_bench_preview_smoke(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.syspath_prepend(str(BENCH))  # it imports a helper of bench_draw
+    monkeypatch.delitem(sys.modules, "bench_preview", raising=False)
+    module = importlib.import_module("bench_preview")
+    argv, expected = CASES["bench_preview"]
+    results = module.main(argv)
+    assert set(results) == expected and all(ratio > 0 for ratio in results.values())
+    assert "through 10 nodes" in capsys.readouterr().out
