@@ -1,0 +1,137 @@
+# %% [markdown]
+# # 6. From a preview to a running application
+#
+# The workflow of the kit: **sample** a few records of a real topic, **preview** the topology on them (no side
+# effect: nothing is written anywhere), fix it until the tables look right, then **run** the very same topology
+# with `KafkaStreams`, in the background, and **read** what it wrote.
+#
+# Here the "real" topic lives on the embedded broker (`memory://nb-06-run`); with a Kafka cluster only
+# `bootstrap.servers` changes.
+
+# %%
+from kstreams_nb import KafkaStreams
+from kstreams_nb.clients.memory import EmbeddedBroker
+from kstreams_nb.dsl import Grouped, Materialized
+from kstreams_nb.notebook import NotebookBuilder, preview, produce, read, records, sample
+from kstreams_nb.streams import State
+
+broker = EmbeddedBroker.reset("nb-06-run")
+broker.create_topic("orders", partitions=2)
+broker.create_topic("revenue-per-country", partitions=2)
+config = {
+    "application.id": "revenue-app",
+    "bootstrap.servers": "memory://nb-06-run",
+    "client.id": "revenue-app-1",  # names the threads (the default adds a random id)
+    "commit.interval.ms": 50,
+}
+
+# %% [markdown]
+# ## 1. Some orders in a topic
+#
+# `produce(topic, data, config=...)` writes Python values (JSON by default); `data` is a DataFrame, plain values,
+# or `records([(key, value, timestamp), ...])`. It returns how many records it wrote.
+
+# %%
+orders = [
+    ("o1", {"country": "KR", "amount": 120, "status": "paid"}, 1_000),
+    ("o2", {"country": "FR", "amount": 40, "status": "paid"}, 2_000),
+    ("o3", {"country": "KR", "amount": 75, "status": "cancelled"}, 3_000),
+    ("o4", {"country": "US", "amount": 60, "status": "paid"}, 4_000),
+    ("o5", {"country": "KR", "amount": 30, "status": "paid"}, 5_000),
+    ("o6", {"country": "FR", "amount": 15, "status": "paid"}, 6_000),
+]
+produce("orders", records(orders), config=config)
+
+# %% [markdown]
+# ## 2. Sample them
+#
+# `sample(topic, n)` reads up to `n` records of every partition without joining a consumer group or committing
+# anything, into a DataFrame with `key`, `value`, `timestamp`, `partition` and `offset`. (Across partitions the
+# order is not defined; we sort by timestamp.)
+
+# %%
+sampled = sample("orders", 100, config=config).sort_values("timestamp", ignore_index=True)
+sampled
+
+# %% [markdown]
+# ## 3. Preview the topology on the sample
+#
+# The revenue of each country, counting paid orders only. The DataFrame goes straight into `preview`;
+# `p.node(handle)` shows the rows a step of the program produced (no sink needed), `p.topic(name)` what a sink
+# topic got.
+
+# %%
+nb = NotebookBuilder()
+paid = nb.stream("orders").filter(lambda key, order: order["status"] == "paid")
+revenue = (
+    paid.group_by(lambda key, order: order["country"], Grouped.as_("by-country"))
+    .aggregate(lambda: 0, lambda country, order, total: total + order["amount"], materialized=Materialized.as_("revenue"))
+)
+revenue.to_stream().to("revenue-per-country")
+
+p = preview(nb, {"orders": sampled})
+p.node(paid)  # what the filter let through: the cancelled order o3 is gone
+
+# %%
+p.topic("revenue-per-country")
+
+# %% [markdown]
+# The preview wrote nothing: the output topic is still empty.
+
+# %%
+assert read("revenue-per-country", config=config).empty
+print(broker.end_offsets("revenue-per-country"))
+
+# %% [markdown]
+# ## 4. Run it in the background
+#
+# `KafkaStreams(topology, config).start()` runs the topology on background threads; the cell returns at once.
+# `wait_until_processed(timeout)` waits until everything in the input topics has been processed.
+
+# %%
+streams = KafkaStreams(nb.build(), config)
+streams.start()
+assert streams.wait_for_state(State.RUNNING, timeout=30)
+assert streams.wait_until_processed(timeout=30)
+streams
+
+# %% [markdown]
+# `read(topic)` gives what the application wrote, as a DataFrame. Every update of a total is there; the last one
+# per country is the current revenue:
+
+# %%
+written = read("revenue-per-country", config=config).sort_values(["key", "timestamp"], ignore_index=True)
+written[["key", "value", "timestamp"]]
+
+# %% [markdown]
+# The application keeps running: new orders are processed as they arrive. Its state store can be queried by
+# name (`Materialized.as_("revenue")` named it):
+
+# %%
+produce("orders", records([("o7", {"country": "US", "amount": 90, "status": "paid"}, 7_000)]), config=config)
+assert streams.wait_until_processed(timeout=30)
+streams.store("revenue").get("US")  # the aggregate's store, queried while the application runs
+
+# %% [markdown]
+# ## Exercise
+#
+# Compute the revenue per country again, but in a variable `live` that you read from the running application's
+# output topic: the **latest** value of each country, as a dict `{country: total}` (after order `o7`). Replace
+# the reference solution below with yours.
+
+# %%
+latest = read("revenue-per-country", config=config).sort_values("timestamp").groupby("key")["value"].last()
+live = latest.to_dict()
+
+# %%
+expected = p.topic("revenue-per-country").groupby("key")["value"].last().to_dict()
+expected["US"] += 90  # order o7, produced after the preview
+assert live == expected == {"FR": 55, "KR": 150, "US": 150}, live
+print("✓ the running application agrees with the preview, plus the new order")
+
+# %% [markdown]
+# Close the application when you are done (re-running the cell that started it also closes the old instance).
+
+# %%
+streams.close()
+streams.state()
