@@ -28,17 +28,15 @@ from __future__ import annotations
 
 import enum
 import importlib
-import itertools
 import logging
-import sys
 import threading
 import time
 import uuid
-import weakref
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any
 
+from kstreams_nb._engine.origins import LiveInstances, Origin, OriginProvider, current_origin, register_origin_provider
 from kstreams_nb._engine.query import CompositeReadOnlyKeyValueStore, CompositeReadOnlyWindowStore
 from kstreams_nb._engine.task import StreamTask
 from kstreams_nb._engine.thread import StreamThread, ThreadState
@@ -61,58 +59,8 @@ __all__ = ["KafkaStreams", "OriginProvider", "State", "register_origin_provider"
 
 log = logging.getLogger(__name__)
 
-OriginProvider = Callable[[], "tuple[Hashable, Hashable] | None"]
-"""Says which code is starting an instance: ``() -> (origin_key, run_token)``, or None (see the module doc)."""
-
-_NOTEBOOK_ORIGIN = "kstreams_nb.notebook._hygiene"  # loaded by name only: layer 4 never imports layer 6
-_registry_lock = threading.Lock()
-_origin_providers: list[OriginProvider] = []
-_notebook_origin_loaded = False
-_live: weakref.WeakValueDictionary[int, KafkaStreams] = weakref.WeakValueDictionary()
-_start_order = itertools.count()
+_live: LiveInstances[KafkaStreams] = LiveInstances()
 _CLOSE_EARLIER_RUN_TIMEOUT = 60.0
-
-
-def register_origin_provider(provider: OriginProvider) -> Callable[[], None]:
-    """Install an origin provider (once); returns a function that removes it again.
-
-    Example::
-
-        >>> remove = register_origin_provider(lambda: ("cell-7", 1))
-        >>> remove()
-    """
-    with _registry_lock:
-        if provider not in _origin_providers:
-            _origin_providers.append(provider)
-
-    def remove() -> None:
-        with _registry_lock:
-            if provider in _origin_providers:
-                _origin_providers.remove(provider)
-
-    return remove
-
-
-def _current_origin() -> tuple[Hashable, Hashable] | None:
-    """The first origin a provider knows, loading the notebook's provider when IPython is present."""
-    global _notebook_origin_loaded
-    if not _origin_providers and not _notebook_origin_loaded and "IPython" in sys.modules:
-        _notebook_origin_loaded = True
-        try:
-            importlib.import_module(_NOTEBOOK_ORIGIN)
-        except ImportError as e:
-            log.debug("no notebook cell origins: %s", e)
-    with _registry_lock:
-        providers = list(_origin_providers)
-    for provider in providers:
-        try:
-            origin = provider()
-        except Exception:
-            log.exception("origin provider %r failed; starting without an origin", provider)
-            continue
-        if origin is not None:
-            return origin
-    return None
 
 
 def _seconds(timeout: float | timedelta) -> float:
@@ -186,7 +134,7 @@ class KafkaStreams:
         self.process_id = uuid.uuid4()
         self.plan: TopicPlan | None = None
         self.exception: BaseException | None = None
-        self._origin: tuple[Hashable, Hashable] | None = None
+        self._origin: Origin | None = None
         self._live_key: int | None = None
 
     # ------------------------------------------------------------------ state
@@ -217,9 +165,8 @@ class KafkaStreams:
                 raise StreamsStateError(f"KafkaStreams: invalid transition from {old.name} to {new.name}")
             self._state = new
             self._cond.notify_all()
-        if new in (State.NOT_RUNNING, State.ERROR) and self._live_key is not None:
-            with _registry_lock:
-                _live.pop(self._live_key, None)
+        if new in (State.NOT_RUNNING, State.ERROR):
+            _live.discard(self._live_key)
         if self._listener is not None and old is not new:
             try:
                 self._listener(new, old)
@@ -244,9 +191,7 @@ class KafkaStreams:
 
         Example: ``for s in KafkaStreams.running(): s.close()``.
         """
-        with _registry_lock:
-            started = sorted(_live.items())
-        return [s for _, s in started if s._state not in (State.NOT_RUNNING, State.ERROR)]
+        return [s for s in _live.snapshot() if s._state not in (State.NOT_RUNNING, State.ERROR)]
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> None:
@@ -262,7 +207,7 @@ class KafkaStreams:
         if self.config.exactly_once:
             raise ConfigError("processing.guarantee=exactly_once_v2 is not available yet; use at_least_once")
         self._builder.validate()
-        self._origin = _current_origin()
+        self._origin = current_origin()
         if self._origin is not None:
             self._close_earlier_runs(self._origin)
         supplier = self._supplier or supplier_for(str(self.config["bootstrap.servers"]))
@@ -300,13 +245,11 @@ class KafkaStreams:
             self._close_global()
             raise
         self._set_state(State.REBALANCING)
-        with _registry_lock:
-            self._live_key = next(_start_order)
-            _live[self._live_key] = self
+        self._live_key = _live.add(self)
         for thread in self._threads:
             thread.start()
 
-    def _close_earlier_runs(self, origin: tuple[Hashable, Hashable]) -> None:
+    def _close_earlier_runs(self, origin: Origin) -> None:
         """Close the live instances an earlier run of the code now starting this one started (same key, other
         token), so a re-run replaces its instance instead of adding a group member."""
         key, token = origin

@@ -37,10 +37,10 @@ class FakeOrigins:
 @pytest.fixture(autouse=True)
 def isolated_origins(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """No providers but the test's own, no automatic notebook provider; every instance closed afterwards."""
-    import kstreams_nb.streams as streams_module
+    import kstreams_nb._engine.origins as origins_module
 
-    monkeypatch.setattr(streams_module, "_origin_providers", [])
-    monkeypatch.setattr(streams_module, "_notebook_origin_loaded", True)
+    monkeypatch.setattr(origins_module, "_providers", [])
+    monkeypatch.setattr(origins_module, "_notebook_origin_loaded", True)
     yield
     for streams in KafkaStreams.running():
         streams.close(10)
@@ -155,10 +155,10 @@ def test_the_notebook_provider_is_loaded_when_ipython_is(
 ) -> None:
     """With IPython loaded and no provider, start() loads kstreams_nb.notebook._hygiene by name; its provider
     keys instances by the running cell (here a stand-in for current_cell)."""
-    import kstreams_nb.streams as streams_module
+    import kstreams_nb._engine.origins as origins_module
     from kstreams_nb.notebook._cells import CellInfo
 
-    monkeypatch.setattr(streams_module, "_notebook_origin_loaded", False)
+    monkeypatch.setattr(origins_module, "_notebook_origin_loaded", False)
     monkeypatch.setitem(sys.modules, "IPython", sys.modules.get("IPython") or type(sys)("IPython"))
     monkeypatch.delitem(sys.modules, "kstreams_nb.notebook._hygiene", raising=False)
     cells: list[CellInfo | None] = [CellInfo("cell-7", "cell-7", "streams.start()", "msg:1")]
@@ -169,7 +169,7 @@ def test_the_notebook_provider_is_loaded_when_ipython_is(
     first = KafkaStreams(counting_topology("in"), config(name))
     start_running(first)
     hygiene = sys.modules["kstreams_nb.notebook._hygiene"]
-    assert streams_module._origin_providers == [hygiene.cell_origin]
+    assert origins_module._providers == [hygiene.cell_origin]
     cells.append(CellInfo("cell-7", "cell-7", "streams.start()", "msg:2"))
     second = KafkaStreams(counting_topology("in"), config(name))
     start_running(second)
