@@ -2,8 +2,10 @@
 
 Each test opens a notebook from the server's temporary copy of notebooks/, runs every cell from the Run menu, waits
 until every code cell has an execution count and the kernel is idle, and then asserts on the DOM: the topology
-picture is an SVG image that loaded, a preview table has rows, and choosing another node in the explorer widget
-replaces the rows area with that node's rows. Selectors may fall back between JupyterLab versions; assertions do not.
+picture is an SVG image that loaded, a preview table has rows, and choosing each node in the explorer widget shows
+that node's rows: the same table, cell for cell, as a preview computed in this process from the same program (the
+notebook's cells run here up to the explore() call). Selectors may fall back between JupyterLab versions; assertions
+do not.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ import json
 import re
 import textwrap
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +25,8 @@ from .conftest import NOTEBOOKS, Lab
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
+
+    from kstreams_nb.notebook import Preview
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(420)]
 
@@ -33,6 +38,8 @@ PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"
 EXPLORER = ".kstreams-explorer"
 NODE_SELECT = ".kstreams-node-select select"
 NODE_ROWS = ".kstreams-node-rows"
+# The title the explorer's rows area gives a node in its default view (the node's output).
+OUTPUT_TITLE = "{} output"
 
 # Resolves, in the page, to the state of the notebook's code cells: null while any is queued or running, else
 # {prompts, errors}. An error is a traceback in an output.
@@ -91,8 +98,6 @@ def read_cells(path: Path) -> list[Cell]:
         tags = frozenset(cell.get("metadata", {}).get("tags", ()))
         cells.append(Cell(index, cell["cell_type"], source, tags))
     return cells
-
-
 
 
 def open_notebook(page: Page, lab: Lab, name: str, cells: list[Cell]) -> None:
@@ -174,30 +179,44 @@ def run_notebook(page: Page, lab: Lab, name: str) -> list[Cell]:
     return cells
 
 
+# Outputs render after the cell's execution count is set (renderers are asynchronous, images load later): each
+# probe below waits, up to a deadline, until it sees at least one match, and then counts.
+RENDER_TIMEOUT_MS = 60_000
+
+
+def rendered_count(page: Page, expression: str, at_least: int = 1) -> int:
+    """The value of the JavaScript ``expression`` (a count) once it reaches ``at_least``, or at the deadline."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.wait_for_function(f"() => ({expression}) >= {at_least}", timeout=RENDER_TIMEOUT_MS)
+    except PlaywrightTimeout:
+        pass  # the count says what there is; the caller's assertion fails with it
+    count: int = page.evaluate(f"() => {expression}")
+    return count
+
+
 def loaded_svg_images(page: Page) -> int:
-    """Count outputs showing an SVG picture that actually rendered (an <img> with a size, or inline <svg>)."""
+    """Count outputs showing an SVG picture that actually rendered (an <img> that loaded with a size, or inline
+    <svg>)."""
     out = f"{PANEL} .jp-OutputArea-output"
     selector = f"{out} img[src^='data:image/svg+xml'], {out} img[src^='blob:']"
-    page.wait_for_function(
-        f"() => [...document.querySelectorAll({json.dumps(selector)})].every(img => img.complete)",
-        timeout=RUN_TIMEOUT_MS,
+    return rendered_count(
+        page,
+        f"""[...document.querySelectorAll({json.dumps(selector)})]
+              .filter(img => img.complete && img.naturalWidth > 0 && img.naturalHeight > 0).length
+            + document.querySelectorAll({json.dumps(out + '[data-mime-type="image/svg+xml"] svg')}).length""",
     )
-    count: int = page.evaluate(
-        f"""() => [...document.querySelectorAll({json.dumps(selector)})]
-                    .filter(img => img.naturalWidth > 0 && img.naturalHeight > 0).length
-                + document.querySelectorAll({json.dumps(out + '[data-mime-type="image/svg+xml"] svg')}).length"""
-    )
-    return count
 
 
 def tables_with_rows(page: Page) -> int:
     """Count HTML tables with at least one body row in cell outputs, outside widgets."""
-    count: int = page.evaluate(
-        f"""() => [...document.querySelectorAll({json.dumps(PANEL + " .jp-OutputArea-output table")})]
-                  .filter(t => !t.closest('.jupyter-widgets'))
-                  .filter(t => t.querySelectorAll('tbody tr, tr td').length > 0).length"""
+    return rendered_count(
+        page,
+        f"""[...document.querySelectorAll({json.dumps(PANEL + " .jp-OutputArea-output table")})]
+              .filter(t => !t.closest('.jupyter-widgets'))
+              .filter(t => t.querySelectorAll('tbody tr, tr td').length > 0).length""",
     )
-    return count
 
 
 def node_name(label: str) -> str:
@@ -205,25 +224,86 @@ def node_name(label: str) -> str:
     return re.sub(r"\s+\([^()]*\)$", "", label.strip())
 
 
-def choose_each_node(page: Page, explorer_index: int = 0) -> dict[str, tuple[str, int]]:
-    """Choose every node the explorer offers, in turn; return node name -> (rows-area text, table rows shown).
+@dataclass
+class RowsArea:
+    """The texts of a rows area: its title (``<b>``), its size note (``<small>``), header and body cells."""
 
-    The rows area names the node it shows, so waiting for the name is waiting for the kernel's answer.
+    title: str = ""
+    note: str = ""
+    header: list[str] = field(default_factory=list)
+    rows: list[list[str]] = field(default_factory=list)
+
+    @classmethod
+    def parse(cls, markup: str) -> RowsArea:
+        """Read ``markup`` (the rows area's HTML, as the browser holds it or as the widget writes it)."""
+        parser = _RowsAreaParser()
+        parser.feed(markup)
+        parser.close()
+        return parser.area
+
+
+class _RowsAreaParser(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.area = RowsArea()
+        self._tag: str | None = None
+        self._text: list[str] = []
+        self._row: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "tr":
+            self._row = []
+        elif tag in {"b", "small", "th", "td"}:
+            self._tag, self._text = tag, []
+
+    def handle_data(self, data: str) -> None:
+        if self._tag is not None:
+            self._text.append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == self._tag:
+            text, self._tag = "".join(self._text), None
+            if tag == "b":
+                self.area.title = text
+            elif tag == "small":
+                self.area.note = text
+            elif tag == "th":
+                self.area.header.append(text)
+            elif self._row is not None:
+                self._row.append(text)
+        elif tag == "tr":
+            if self._row:  # a header row has no <td>
+                self.area.rows.append(self._row)
+            self._row = None
+
+
+def choose_each_node(page: Page, explorer_index: int = 0) -> tuple[list[str], dict[str, RowsArea]]:
+    """Choose every node the explorer offers, in turn; return the option labels and node name -> its rows area.
+
+    The rows area's title names the node it shows, so waiting for that exact title is waiting for the kernel's
+    answer to this choice (not an earlier one: one node's name may begin another's).
     """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import expect
 
     explorer = page.locator(f"{PANEL} {EXPLORER}").nth(explorer_index)
     explorer.scroll_into_view_if_needed()
     select = explorer.locator(NODE_SELECT).first
     rows = explorer.locator(NODE_ROWS).first
-    labels = [label.strip() for label in select.locator("option").all_inner_texts()]
+    try:
+        select.locator("option").nth(1).wait_for(state="attached")
+    except PlaywrightTimeout:
+        pass  # fewer than two options: the assertion below says which
+    options = select.locator("option").all_inner_texts()  # as shown: the dropdown writes spaces as U+00A0
+    labels = [option.replace("\xa0", " ").strip() for option in options]
     assert len(labels) >= 2, f"the explorer offers fewer than two nodes: {labels}"
-    shown: dict[str, tuple[str, int]] = {}
-    for label in [*labels[1:], labels[0]]:  # the first is chosen already: come back to it last
-        select.select_option(label=label)
-        expect(rows).to_contain_text(node_name(label), timeout=30_000)
-        shown[node_name(label)] = (rows.inner_text(), rows.locator("tr:has(td)").count())
-    return shown
+    shown: dict[str, RowsArea] = {}
+    for i in [*range(1, len(labels)), 0]:  # the first is chosen already: come back to it last
+        name = node_name(labels[i])
+        select.select_option(label=options[i].strip())
+        expect(rows.locator("b").first).to_have_text(OUTPUT_TITLE.format(name), timeout=30_000)
+        shown[name] = RowsArea.parse(rows.inner_html())
+    return labels, shown
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -242,13 +322,18 @@ HARNESS_CELLS = [
     """,
     """
     import ipywidgets as w
-    ROWS = {
-        "source": "<table><caption>source received</caption><tr><th>key</th></tr><tr><td>a</td></tr></table>",
-        "filter-1": "<table><caption>filter-1 received</caption><tr><td>b</td></tr><tr><td>c</td></tr></table>",
-        "sink": "<table><caption>sink received</caption></table>",
+    HEAD = "<thead><tr><th>key</th><th>value</th></tr></thead>"
+    def area(name, *rows):
+        body = "".join(f"<tr><td>{k}</td><td>{v}</td></tr>" for k, v in rows)
+        table = f"<table>{HEAD}<tbody>{body}</tbody></table>"
+        return f"<div><b>{name} output</b> <small>({len(rows)} rows)</small>{table}</div>"
+    ROWS = {  # "level-" begins "level-error": choosing it must wait for its own rows
+        "level-error": area("level-error", ("a", "1")),
+        "level-": area("level-", ("b", "x &amp; y"), ("c", "2")),
+        "sink": area("sink"),
     }
     select = w.Dropdown(options=[(f"{name} (kind)", name) for name in ROWS]).add_class("kstreams-node-select")
-    rows = w.HTML(ROWS["source"]).add_class("kstreams-node-rows")
+    rows = w.HTML(ROWS["level-error"]).add_class("kstreams-node-rows")
     select.observe(lambda change: setattr(rows, "value", ROWS[change["new"]]), "value")
     w.VBox([select, rows]).add_class("kstreams-explorer")
     """,
@@ -279,9 +364,14 @@ def test_harness_runs_cells_in_this_venv_and_sees_pictures_tables_and_widgets(pa
     assert first_output.inner_text().strip() == sys.prefix
     assert loaded_svg_images(page) == 1
     assert tables_with_rows(page) == 1
-    shown = choose_each_node(page)
-    assert {name: count for name, (_, count) in shown.items()} == {"source": 1, "filter-1": 2, "sink": 0}
-    assert "b\nc" in shown["filter-1"][0] and "a" in shown["source"][0]
+    labels, shown = choose_each_node(page)
+    assert labels == ["level-error (kind)", "level- (kind)", "sink (kind)"]
+    header = ["key", "value"]
+    assert shown == {
+        "level-error": RowsArea("level-error output", "(1 rows)", header, [["a", "1"]]),
+        "level-": RowsArea("level- output", "(2 rows)", header, [["b", "x & y"], ["c", "2"]]),
+        "sink": RowsArea("sink output", "(0 rows)", header, []),
+    }
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -295,8 +385,75 @@ def test_the_browser_covers_the_topology_and_dsl_notebooks() -> None:
     assert "explore(" in sources, "neither browser notebook shows the explorer widget"
 
 
+def expected_explorer(notebook: Path, monkeypatch: pytest.MonkeyPatch) -> Preview:
+    """The preview the notebook's first explorer shows, computed in this process from the same program.
+
+    Runs the notebook's code cells here, in order (from its folder, as the kernel does), up to and including the
+    first that calls ``explore(...)``, with ``explore`` replaced by a stub that keeps its arguments; then previews
+    those arguments. The explorer opens on its last input record, where it shows what ``preview`` returns.
+    """
+    import kstreams_nb.notebook as notebook_api
+    from kstreams_nb.notebook import widgets
+
+    calls: list[tuple[Any, Any, Any]] = []
+
+    def explore(topology: Any, inputs: Any, *, config: Any = None) -> None:
+        calls.append((topology, inputs, config))
+
+    # The package first: on first use it loads `explore` from `widgets`, which must still be the real one then, so
+    # that the undo puts the real one back. The cells' `from kstreams_nb.notebook import explore` gets the stub.
+    monkeypatch.setattr(notebook_api, "explore", explore)
+    monkeypatch.setattr(widgets, "explore", explore)
+    monkeypatch.chdir(notebook.parent)
+    namespace: dict[str, Any] = {"__name__": "__main__", "display": lambda *objects, **options: None}
+    for cell in read_cells(notebook):
+        if cell.kind != "code" or not cell.source.strip() or cell.may_raise:
+            continue
+        exec(compile(cell.source, f"{notebook.name}, cell {cell.index}", "exec"), namespace)
+        if calls:
+            break
+    assert len(calls) == 1, f"{notebook.name}: expected one explore() call in a cell, saw {len(calls)}"
+    topology, inputs, config = calls[0]
+    result: Preview = notebook_api.preview(topology, inputs, config=config)
+    return result
+
+
+def cell_text(value: Any) -> str:
+    """How a table cell shows a key, value or timestamp: empty for a missing one, else its str()."""
+    return "" if value is None else str(value)
+
+
+def explorer_mismatches(labels: list[str], shown: dict[str, RowsArea], expected: Preview) -> list[str]:
+    """What the explorer showed that differs from ``expected``: its node list, and each chosen node's rows (the
+    node's output, as many rows as the widget shows, in the widget's table format)."""
+    from kstreams_nb.notebook._frames import html_table
+    from kstreams_nb.notebook.widgets import _ROWS as SHOWN_ROWS
+
+    want_labels = [f"{n} ({expected.kind(n)})" for n in expected.node_names]
+    if labels != want_labels:
+        return [f"node list {labels} != {want_labels}"]
+    problems = []
+    for node, area in shown.items():
+        df = expected.node(node)
+        head = df.head(SHOWN_ROWS)
+        if len(area.rows) != min(len(df), SHOWN_ROWS):
+            problems.append(f"{node}: {len(area.rows)} rows shown, expected {min(len(df), SHOWN_ROWS)} of {len(df)}")
+            continue
+        if area.header != [str(c) for c in df.columns]:
+            problems.append(f"{node}: columns {area.header} != {list(df.columns)}")
+            continue
+        for column in ("key", "value", "timestamp"):
+            got = [row[area.header.index(column)] for row in area.rows]
+            want = [cell_text(v) for v in head[column]]
+            if got != want:
+                problems.append(f"{node}: {column} column {got} != {want}")
+        if area != (want_area := RowsArea.parse(html_table(df, OUTPUT_TITLE.format(node), SHOWN_ROWS))):
+            problems.append(f"{node}: shown {area} != expected {want_area}")
+    return problems
+
+
 @pytest.mark.parametrize("name", BROWSER_NOTEBOOKS)
-def test_notebook_runs_and_renders(page: Page, lab: Lab, name: str) -> None:
+def test_notebook_runs_and_renders(page: Page, lab: Lab, name: str, monkeypatch: pytest.MonkeyPatch) -> None:
     if not (lab.root / name).exists():
         pytest.fail(f"notebook {name} does not exist", pytrace=False)
     cells = run_notebook(page, lab, name)
@@ -305,6 +462,12 @@ def test_notebook_runs_and_renders(page: Page, lab: Lab, name: str) -> None:
     assert tables_with_rows(page) >= 1, f"{name}: no preview table rendered"
     if "explore(" not in sources:
         return
-    assert page.locator(f"{PANEL} {EXPLORER}").count() >= 1, f"{name}: explore() ran but no explorer widget rendered"
-    shown = choose_each_node(page)
-    assert any(count > 0 for _, count in shown.values()), f"{name}: no node of the explorer shows a row: {shown}"
+    explorers = rendered_count(page, f"document.querySelectorAll({json.dumps(f'{PANEL} {EXPLORER}')}).length")
+    assert explorers >= 1, f"{name}: explore() ran but no explorer widget rendered"
+    labels, shown = choose_each_node(page)
+    problems = explorer_mismatches(labels, shown, expected_explorer(lab.root / name, monkeypatch))
+    assert not problems, f"{name}: the explorer's rows differ from the preview of the same program:\n" + "\n".join(
+        problems
+    )
+    distinct = {tuple(map(tuple, area.rows)) for area in shown.values() if area.rows}
+    assert len(distinct) >= 2, f"{name}: fewer than two nodes show rows, or all show the same rows: {shown}"
