@@ -189,4 +189,5 @@ def _picture(topology: Any) -> str:
     except Exception as e:  # the explorer works without its picture; say why it is missing
         log.warning("the explorer shows no topology picture: drawing failed with %r", e)
         return ""
-    return str(svg)
+    # scaled down to the output's width (the SVG keeps its viewBox), never up
+    return str(svg).replace("<svg ", '<svg style="max-width: 100%; height: auto" ', 1)
