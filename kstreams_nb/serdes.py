@@ -4,6 +4,11 @@ A serde is any object with ``serialize(topic, data) -> bytes | None`` and ``dese
 object``. String, integer (4-byte big-endian), long and double (8-byte) use Kafka's byte formats so topics
 interoperate with Java applications. Every serde maps None to a null payload and back (tombstones).
 
+The JSON serde uses orjson when it is installed (the ``fast`` extra) and the environment variable
+``KSTREAMS_NB_NO_ORJSON`` is not set to a non-empty value other than ``0``; otherwise the standard library.
+Every serde returns right-sized bytes: stores, caches and the embedded broker keep what serializing returns, so
+an over-allocated buffer would be held for as long as the record.
+
 Example::
 
     >>> Serdes.integer().serialize("t", 1)
@@ -18,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import json as _json
+import os
 import struct
 from collections.abc import Callable
 from typing import Any, Protocol, runtime_checkable
@@ -26,11 +32,12 @@ from kstreams_nb.errors import SerializationError
 
 __all__ = ["Deserializer", "Serde", "Serdes", "Serializer"]
 
-_orjson: Any
-try:  # orjson is an optional speed-up
-    import orjson as _orjson
-except ImportError:  # pragma: no cover - depends on the environment
-    _orjson = None
+_orjson: Any = None
+if os.environ.get("KSTREAMS_NB_NO_ORJSON", "") in ("", "0"):
+    try:  # orjson is an optional speed-up
+        import orjson as _orjson
+    except ImportError:  # pragma: no cover - depends on the environment
+        _orjson = None
 
 
 @runtime_checkable
@@ -123,9 +130,12 @@ def _str_to(data: Any) -> bytes:
 if _orjson is not None:
     _orjson_dumps = _orjson.dumps
     _orjson_opts = _orjson.OPT_NON_STR_KEYS
+    _join = b"".join
 
     def _json_to(data: Any) -> bytes:
-        out: bytes = _orjson_dumps(data, option=_orjson_opts)
+        # orjson (3.12+) hands back its whole output buffer, at least 4 KB whatever the length; joining with an
+        # empty bytes copies it into a right-sized object (a one-element join would return the buffer itself)
+        out: bytes = _join((_orjson_dumps(data, option=_orjson_opts), b""))
         return out
 
     _json_from: Callable[[bytes], Any] = _orjson.loads
@@ -141,6 +151,9 @@ else:  # pragma: no cover - depends on the environment
         return _json.dumps(data, separators=(",", ":"), ensure_ascii=False, default=_json_default).encode("utf-8")
 
     _json_from = _json.loads
+
+JSON_BACKEND = "orjson" if _orjson is not None else "json"
+"""Which library the JSON serde uses: ``"orjson"`` or ``"json"`` (the standard library)."""
 
 _Bytes = bytes  # the class body below shadows `bytes` with Serdes.bytes
 
