@@ -5,9 +5,9 @@ A supplier's ``get()`` returns a NEW inner bytes store; a builder's ``build()`` 
 time: metered (objects <-> bytes) over changelogging (when logging is enabled, the default) over the supplier's
 store. Builders are immutable: ``with_*`` methods return new builders.
 
-Every store of this library keeps its data in memory. The ``persistent_*`` suppliers keep Kafka's API (and its
-metrics scopes) but are in-memory stores that rebuild their state from the changelog; their ``persistent`` is
-False, so the engine keeps no checkpoint files for them.
+The ``persistent_*`` suppliers give RocksDB stores under ``<state.dir>/<application.id>/<task id>/rocksdb/<store>``
+when the optional ``rocksdict`` package is installed, else in-memory stores that rebuild their state from the
+changelog (see :mod:`kstreams_nb.state.suppliers`).
 
 Example::
 
@@ -296,12 +296,12 @@ class Stores:
 
     @staticmethod
     def persistent_key_value_store(name: str) -> PersistentKeyValueBytesStoreSupplier:
-        """Kafka's persistent (RocksDB) key-value store; here an in-memory store restored from its changelog."""
+        """Kafka's persistent key-value store: RocksDB with ``rocksdict`` installed, else in memory."""
         return PersistentKeyValueBytesStoreSupplier(_check_name(name))
 
     @staticmethod
     def persistent_timestamped_key_value_store(name: str) -> PersistentKeyValueBytesStoreSupplier:
-        """Kafka's persistent timestamped key-value store (in memory here; use a timestamped builder)."""
+        """Kafka's persistent timestamped key-value store (use a timestamped builder); RocksDB or in memory."""
         return PersistentKeyValueBytesStoreSupplier(_check_name(name), timestamped=True)
 
     @staticmethod
@@ -323,7 +323,7 @@ class Stores:
     def persistent_window_store(
         name: str, retention_period: int | timedelta, window_size: int | timedelta, retain_duplicates: bool
     ) -> PersistentWindowBytesStoreSupplier:
-        """Kafka's persistent window store (in memory here)."""
+        """Kafka's persistent window store: RocksDB with ``rocksdict`` installed, else in memory."""
         retention, size = _window_params(_check_name(name), retention_period, window_size)
         return PersistentWindowBytesStoreSupplier(name, retention, size, retain_duplicates, max(retention // 2, 60_000))
 
@@ -331,7 +331,7 @@ class Stores:
     def persistent_timestamped_window_store(
         name: str, retention_period: int | timedelta, window_size: int | timedelta, retain_duplicates: bool
     ) -> PersistentWindowBytesStoreSupplier:
-        """Kafka's persistent timestamped window store (in memory here; use a timestamped builder)."""
+        """Kafka's persistent timestamped window store (use a timestamped builder); RocksDB or in memory."""
         retention, size = _window_params(_check_name(name), retention_period, window_size)
         segment = max(retention // 2, 60_000)
         return PersistentWindowBytesStoreSupplier(name, retention, size, retain_duplicates, segment, timestamped=True)

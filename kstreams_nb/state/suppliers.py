@@ -1,8 +1,10 @@
 """Store suppliers: each ``get()`` returns a NEW inner bytes store (Kafka's ``*BytesStoreSupplier`` classes).
 Get them from :class:`~kstreams_nb.state.Stores`.
 
-Every store of this library keeps its data in memory. The ``Persistent*`` suppliers keep Kafka's API and metrics
-scopes but supply in-memory stores that rebuild their state from the changelog (``persistent`` is False).
+The ``Persistent*`` suppliers give RocksDB stores (:mod:`kstreams_nb.state.rocksdb`) when the optional
+``rocksdict`` package is installed (``pip install kstreams-nb[rocksdb]``), and in-memory stores that rebuild their
+state from the changelog otherwise (``persistent`` is then False; logged once at INFO). The ``notebook`` extra does
+not install ``rocksdict``, so notebooks keep their state in memory unless it is installed.
 
 Example::
 
@@ -13,11 +15,14 @@ Example::
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Protocol
 
 from kstreams_nb.state._api import KeyValueBytesStore, WindowBytesStore
 from kstreams_nb.state.memory import InMemoryKeyValueStore, MemoryLRUCache
+from kstreams_nb.state.rocksdb import RocksDBKeyValueStore, rocksdb_available
+from kstreams_nb.state.rocksdb_window import RocksDBWindowStore
 from kstreams_nb.state.window import InMemoryWindowStore
 
 __all__ = [
@@ -29,6 +34,23 @@ __all__ = [
     "PersistentWindowBytesStoreSupplier",
     "WindowBytesStoreSupplier",
 ]
+
+_log = logging.getLogger(__name__)
+_fallback_logged = False
+
+
+def _persistent() -> bool:
+    """Whether ``persistent_*`` stores go to RocksDB; logs the in-memory fallback once."""
+    global _fallback_logged
+    if rocksdb_available():
+        return True
+    if not _fallback_logged:
+        _fallback_logged = True
+        _log.info(
+            "rocksdict is not installed: persistent stores keep their data in memory and are restored from their "
+            "changelogs on every start (pip install 'kstreams-nb[rocksdb]' for RocksDB stores)"
+        )
+    return False
 
 
 class KeyValueBytesStoreSupplier(Protocol):
@@ -97,7 +119,7 @@ class InMemoryKeyValueBytesStoreSupplier:
 
 @dataclass(frozen=True, slots=True)
 class PersistentKeyValueBytesStoreSupplier:
-    """``Stores.persistent_key_value_store``: Kafka's RocksDB API, backed by memory (see the module docs).
+    """``Stores.persistent_key_value_store``: a RocksDB store, or an in-memory one without ``rocksdict``.
 
     Example::
 
@@ -113,9 +135,9 @@ class PersistentKeyValueBytesStoreSupplier:
         """Kafka's metrics scope of RocksDB key-value stores."""
         return "rocksdb"
 
-    def get(self) -> InMemoryKeyValueStore:
-        """A new, empty store."""
-        return InMemoryKeyValueStore(self.name)
+    def get(self) -> RocksDBKeyValueStore | InMemoryKeyValueStore:
+        """A new store (a RocksDB store opens its data when the engine initialises it)."""
+        return RocksDBKeyValueStore(self.name) if _persistent() else InMemoryKeyValueStore(self.name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,12 +195,12 @@ class InMemoryWindowBytesStoreSupplier:
 
 @dataclass(frozen=True, slots=True)
 class PersistentWindowBytesStoreSupplier:
-    """``Stores.persistent_window_store``: Kafka's RocksDB API, backed by memory (see the module docs).
+    """``Stores.persistent_window_store``: a RocksDB store, or an in-memory one without ``rocksdict``.
 
     Example::
 
-        >>> PersistentWindowBytesStoreSupplier("w", 100, 10, False, 60_000).get().persistent
-        False
+        >>> PersistentWindowBytesStoreSupplier("w", 100, 10, False, 60_000).get().window_size
+        10
     """
 
     name: str
@@ -193,6 +215,7 @@ class PersistentWindowBytesStoreSupplier:
         """Kafka's metrics scope of RocksDB window stores."""
         return "rocksdb-window"
 
-    def get(self) -> InMemoryWindowStore:
-        """A new, empty store."""
-        return InMemoryWindowStore(self.name, self.retention_period, self.window_size, self.retain_duplicates)
+    def get(self) -> RocksDBWindowStore | InMemoryWindowStore:
+        """A new store (a RocksDB store opens its data when the engine initialises it)."""
+        store = RocksDBWindowStore if _persistent() else InMemoryWindowStore
+        return store(self.name, self.retention_period, self.window_size, self.retain_duplicates)

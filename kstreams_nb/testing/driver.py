@@ -29,6 +29,7 @@ from kstreams_nb.config import StreamsConfig
 from kstreams_nb.errors import StreamsStateError, TopologyError, UnknownStateStoreError
 from kstreams_nb.records import EMPTY_HEADERS, ConsumerRecord, Headers, TaskId, TopicPartition
 from kstreams_nb.state import read_only_view
+from kstreams_nb.state.directory import clean_up_application
 from kstreams_nb.state.metered import MeteredTimestampedKeyValueStore
 from kstreams_nb.state.metered_window import MeteredTimestampedWindowStore
 from kstreams_nb.testing.facades import KeyValueStoreFacade, WindowStoreFacade
@@ -321,9 +322,11 @@ class TopologyTestDriver:
         if self._closed:
             return
         self._closed = True
-        for task in (self._task, self._global_task):
-            if task is not None:
-                task.close()
+        tasks = [task for task in (self._task, self._global_task) if task is not None]
+        for task in tasks:
+            task.close()
+        if any(store.persistent for task in tasks for store in task.stores.values()):
+            clean_up_application(self.config, self.application_id)  # as Kafka's driver: no state outlives it
 
     def __enter__(self) -> TopologyTestDriver:
         return self

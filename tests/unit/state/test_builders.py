@@ -35,7 +35,7 @@ def test_suppliers() -> None:  # StoresTest
     assert isinstance(s.get(), InMemoryKeyValueStore)
     assert s.get() is not s.get()
     p = Stores.persistent_key_value_store("p")
-    assert (p.metrics_scope, p.get().persistent) == ("rocksdb", False)  # in memory here, restored from the changelog
+    assert (p.metrics_scope, p.get().persistent) == ("rocksdb", True)  # RocksDB: rocksdict is in the test extra
     assert Stores.persistent_timestamped_key_value_store("pt").timestamped
     lru = Stores.lru_map("l", 5)
     assert (lru.metrics_scope, lru.get().max_cache_size) == ("in-memory-lru", 5)

@@ -435,4 +435,4 @@ def test_window_supplier_validation() -> None:
     with pytest.raises(TopologyError, match="negative"):
         Stores.in_memory_window_store("w", -1, 0, False)
     s = Stores.persistent_window_store("w", 1_000_000, 10, False)
-    assert (s.metrics_scope, s.segment_interval_ms, s.get().persistent) == ("rocksdb-window", 500_000, False)
+    assert (s.metrics_scope, s.segment_interval_ms, s.get().persistent) == ("rocksdb-window", 500_000, True)
