@@ -5,8 +5,12 @@ its place and its *prior* value (the old value of its first update) and replaces
 Kafka's estimate: 8 + key bytes + prior/old/new value bytes (the old value only when it is not the prior one)
 + the record context (timestamp, offset, topic, partition, headers).
 
+Each entry keeps the record context of its latest update (timestamp, headers, topic, partition, offset: Kafka's
+``ProcessorRecordContext``); eviction hands it back with the record, so what is emitted carries its own context.
+
 With logging on, dirty keys are written to ``<application.id>-<store>-changelog`` on ``flush()`` in Kafka's v3
-buffer format (record context, prior, old, new, buffer time); evicted keys get tombstones.
+format with its ``v`` header (see ``_suppress_changelog``); evicted keys get tombstones. The changelog records are
+stamped with the buffered record's timestamp (Kafka leaves it to the producer's clock; restoring ignores it).
 
 Example::
 
@@ -18,22 +22,34 @@ Example::
 from __future__ import annotations
 
 import heapq
-import struct
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from kstreams_nb.dsl._suppress_changelog import (
+    CHANGELOG_HEADERS,
+    check_changelog_version,
+    decode_buffer_value,
+    encode_buffer_value,
+)
 from kstreams_nb.dsl.table import Change
 from kstreams_nb.dsl.windows import TimeWindowedSerde
 from kstreams_nb.errors import StateStoreError
-from kstreams_nb.records import Headers, Record
+from kstreams_nb.records import Headers, Record, RecordMetadata
 from kstreams_nb.serdes import Serdes
-from kstreams_nb.state import RestoreRecord, StateStore, StateStoreContext, StoreBuilder, changelog_topic_name
+from kstreams_nb.state import StateStore, StateStoreContext, StoreBuilder, changelog_topic_name
 
-__all__ = ["InMemorySuppressionBuffer", "SuppressionBufferBuilder"]
+__all__ = ["EvictionCallback", "InMemorySuppressionBuffer", "SuppressionBufferBuilder"]
+
+#: called with each evicted record and the metadata (topic, partition, offset) of its input record, None when it
+#: had none (Kafka's ``Eviction``: the record and its ``ProcessorRecordContext``)
+EvictionCallback = Callable[[Record, "RecordMetadata | None"], None]
 
 _NO_MIN = 2**63 - 1
-_NULL = -1
-_DUPLICATE_OF_PRIOR = -2
+
+
+def _java_length(text: str) -> int:
+    """``String.toCharArray().length``: UTF-16 code units, what Kafka's size estimate counts."""
+    return len(text) if text.isascii() else len(text.encode("utf-16-le")) // 2
 
 
 class _Entry:
@@ -58,16 +74,16 @@ class _Entry:
         size += len(self.prior) if self.prior is not None else 0
         size += 0 if self.old is None or self.old_is_prior else len(self.old)
         size += len(self.new) if self.new is not None else 0
-        size += 8 + 8 + 4 + (len(self.topic) if self.topic is not None else 0)  # ProcessorRecordContext
+        size += 8 + 8 + 4 + (_java_length(self.topic) if self.topic is not None else 0)  # ProcessorRecordContext
         assert self.record is not None
         for hkey, hvalue in self.record.headers:
-            size += len(hkey) + (len(hvalue) if hvalue is not None else 0)
+            size += _java_length(hkey) + (len(hvalue) if hvalue is not None else 0)
         self.size = size
         return size
 
-
-def _sized(data: bytes | None) -> bytes:
-    return struct.pack(">i", _NULL) if data is None else struct.pack(">i", len(data)) + data
+    @property
+    def metadata(self) -> RecordMetadata | None:
+        return None if self.topic is None else RecordMetadata(self.topic, self.partition, self.offset)
 
 
 class InMemorySuppressionBuffer:
@@ -135,7 +151,12 @@ class InMemorySuppressionBuffer:
                 context.log_change(self._name, key_bytes, None, None)
             else:
                 assert entry.record is not None
-                context.log_change(self._name, key_bytes, self._encode(entry), entry.record.timestamp)
+                record = entry.record
+                value = encode_buffer_value(
+                    record.timestamp, entry.offset, entry.topic, entry.partition, record.headers,
+                    entry.prior, entry.old, entry.new, entry.time,
+                )
+                context.log_change(self._name, key_bytes, value, record.timestamp, CHANGELOG_HEADERS)
         self._dirty.clear()
 
     def close(self) -> None:
@@ -196,14 +217,15 @@ class InMemorySuppressionBuffer:
         if self._logging:
             self._dirty.add(key_bytes)
 
-    def evict_while(self, predicate: Callable[[], bool], callback: Callable[[Record], None]) -> None:
-        """While ``predicate()``: hand the oldest entry's record to ``callback`` and remove it."""
+    def evict_while(self, predicate: Callable[[], bool], callback: EvictionCallback) -> None:
+        """While ``predicate()``: hand the oldest entry's record and its input metadata to ``callback`` and remove
+        it."""
         heap, index = self._heap, self._index
         while heap and predicate():
             _, key_bytes = heap[0]
             entry = index[key_bytes]
             assert entry.record is not None
-            callback(entry.record)
+            callback(entry.record, entry.metadata)
             heapq.heappop(heap)
             del index[key_bytes]
             self._size -= entry.size
@@ -217,73 +239,32 @@ class InMemorySuppressionBuffer:
             return False, None
         return True, self._value_serde.deserialize(self._topic, entry.prior)
 
-    # ---- changelog (Kafka's BufferValue v3 layout + buffer time)
-    def _encode(self, entry: _Entry) -> bytes:
-        record = entry.record
-        assert record is not None
-        topic = (entry.topic or "").encode("utf-8")
-        parts = [struct.pack(">qqi", record.timestamp, entry.offset, len(topic)), topic,
-                 struct.pack(">ii", entry.partition, len(record.headers))]
-        for hkey, hvalue in record.headers:
-            parts.append(_sized(hkey.encode("utf-8")))
-            parts.append(_sized(hvalue))
-        parts.append(_sized(entry.prior))
-        if entry.old is None:
-            parts.append(struct.pack(">i", _NULL))
-        elif entry.old == entry.prior:
-            parts.append(struct.pack(">i", _DUPLICATE_OF_PRIOR))
-        else:
-            parts.append(_sized(entry.old))
-        parts.append(_sized(entry.new))
-        parts.append(struct.pack(">q", entry.time))
-        return b"".join(parts)
-
-    def restore_batch(self, records: Sequence[RestoreRecord]) -> None:
-        """Rebuild entries from changelog records (a None value removes the key)."""
+    # ---- changelog
+    def restore_batch(self, records: Sequence[tuple[Any, ...]]) -> None:
+        """Rebuild entries from changelog records ``(key, value[, timestamp[, headers]])``; a None value removes
+        the key. With headers, a value must carry Kafka's version header ``v`` = 3."""
         for rec in records:
             key_bytes, value = bytes(rec[0]), rec[1]
             old_entry = self._index.pop(key_bytes, None)
             if old_entry is not None:
                 self._size -= old_entry.size
             if value is not None:
+                if len(rec) > 3 and rec[3] is not None:
+                    check_changelog_version(self._name, Headers(rec[3]))
                 entry = self._decode(key_bytes, bytes(value))
                 self._index[key_bytes] = entry
                 self._size += entry.compute_size()
         self._heap = sorted((e.time, k) for k, e in self._index.items())
 
     def _decode(self, key_bytes: bytes, data: bytes) -> _Entry:
-        pos = 0
-
-        def take(n: int) -> bytes:
-            nonlocal pos
-            chunk = data[pos:pos + n]
-            pos += n
-            return chunk
-
-        def sized(length: int | None = None) -> bytes | None:
-            n = struct.unpack(">i", take(4))[0] if length is None else length
-            return None if n == _NULL else take(n)
-
-        timestamp, offset, topic_len = struct.unpack(">qqi", take(20))
-        topic = take(topic_len).decode("utf-8")
-        partition, n_headers = struct.unpack(">ii", take(8))
-        headers = []
-        for _ in range(n_headers):
-            hkey = sized()
-            headers.append(((hkey or b"").decode("utf-8"), sized()))
-        prior = sized()
-        old_len = struct.unpack(">i", take(4))[0]
-        old = prior if old_len == _DUPLICATE_OF_PRIOR else sized(old_len)
-        new = sized()
-        (time,) = struct.unpack(">q", take(8))
-        entry = _Entry(time, key_bytes)
-        entry.prior, entry.old, entry.new = prior, old, new
-        entry.old_is_prior = old_len == _DUPLICATE_OF_PRIOR
-        entry.topic, entry.partition, entry.offset = topic, partition, offset
-        vs = self._value_serde
-        change = Change(vs.deserialize(self._topic, new), vs.deserialize(self._topic, old))
-        key = self._key_serde.deserialize(self._topic, key_bytes)
-        entry.record = Record(key, change, timestamp, Headers(headers))
+        value = decode_buffer_value(data)
+        entry = _Entry(value.time, key_bytes)
+        entry.prior, entry.old, entry.new, entry.old_is_prior = value.prior, value.old, value.new, value.old_is_prior
+        entry.topic, entry.partition, entry.offset = value.topic, value.partition, value.offset
+        vs, topic = self._value_serde, self._topic
+        change = Change(vs.deserialize(topic, value.new), vs.deserialize(topic, value.old))
+        key = self._key_serde.deserialize(topic, key_bytes)
+        entry.record = Record(key, change, value.timestamp, value.headers)
         return entry
 
     def __repr__(self) -> str:

@@ -7,9 +7,11 @@ its place in the buffer. After each update, with stream time = the largest times
   of the windowed aggregation upstream), then forgotten; deletes are not emitted (final results only);
 - ``until_time_limit(d)``: a key is emitted once ``first buffered time + d <= stream time``.
 
-Emission order is buffer time, then serialized key. Each emitted record is the key's latest update, with its
-timestamp and headers. When the buffer exceeds its record or byte bound it either emits the oldest entries early
-(``emit_early_when_full``) or fails the task (``shut_down_when_full``, the default of ``unbounded()``).
+Emission order is buffer time, then serialized key. Each emitted record is the key's latest update in its own
+record context, as Kafka's: its timestamp and headers, and downstream ``context.record_metadata`` (topic,
+partition, offset) is that of the input record of the update, not of the record that triggered the emission.
+When the buffer exceeds its record or byte bound it either emits the oldest entries early (``emit_early_when_full``)
+or fails the task (``shut_down_when_full``, the default of ``unbounded()``).
 
 Example::
 
@@ -33,7 +35,7 @@ from kstreams_nb.dsl.ktable import TableProcessorGraphNode
 from kstreams_nb.dsl.windows import duration_ms
 from kstreams_nb.errors import StateStoreError, TopologyError
 from kstreams_nb.processor import Processor
-from kstreams_nb.records import Record
+from kstreams_nb.records import Record, RecordMetadata
 
 if TYPE_CHECKING:
     from kstreams_nb.dsl._graph import GraphNode
@@ -273,6 +275,9 @@ class _KTableSuppress(Processor):
     def init(self, context: Any) -> None:
         super().init(context)
         self.buffer = context.get_state_store(self.spec.store_name)
+        # the engine's context keeps the current input position in these attributes (record_metadata reads them);
+        # emitting swaps them, as Kafka's setRecordContext does. Other contexts (test doubles) forward as is.
+        self.swap_position = all(hasattr(context, a) for a in ("topic", "partition", "offset"))
 
     def process(self, record: Record) -> None:
         if record.timestamp > self.observed:
@@ -303,10 +308,22 @@ class _KTableSuppress(Processor):
         buffer = self.buffer
         return bool(buffer.num_records > self.record_limit or buffer.buffer_size > self.byte_limit)
 
-    def _emit(self, record: Record) -> None:
+    def _emit(self, record: Record, metadata: RecordMetadata | None) -> None:
         if self.final and record.value.new is None:
             return  # final results: the key was never emitted, so its delete need not be either
-        self.context.forward(record)
+        context: Any = self.context
+        if not self.swap_position:
+            context.forward(record)
+            return
+        saved = context.topic, context.partition, context.offset
+        if metadata is None:
+            context.topic, context.partition, context.offset = None, -1, -1
+        else:
+            context.topic, context.partition, context.offset = metadata.topic, metadata.partition, metadata.offset
+        try:
+            context.forward(record)  # the forward itself puts the record's timestamp and headers in the context
+        finally:
+            context.topic, context.partition, context.offset = saved
 
 
 def suppress(table: KTable, suppressed: Suppressed) -> KTable:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, runtime_checkable
 
 from kstreams_nb.errors import DeserializationError, SerializationError
-from kstreams_nb.records import TaskId
+from kstreams_nb.records import EMPTY_HEADERS, Headers, TaskId
 
 if TYPE_CHECKING:
     from kstreams_nb.records import Windowed
@@ -73,7 +73,8 @@ class StateStoreContext(Protocol):
     ``key_serde``/``value_serde`` are the defaults for stores built without serdes (None means "none configured":
     stores then fall back to ``Serdes.json()``). ``register`` is called once by the innermost store from its
     ``init``; ``log_change`` is called by the changelogging layer on every write (``timestamp=None`` means the
-    timestamp of the record being processed).
+    timestamp of the record being processed; ``headers`` go on the changelog record, as the suppression buffer's
+    version header does).
 
     Example::
 
@@ -99,15 +100,17 @@ class StateStoreContext(Protocol):
 
     def register(self, store: StateStore, restore_callback: RestoreCallback, *, logged: bool) -> None: ...
 
-    def log_change(self, store_name: str, key: bytes, value: bytes | None, timestamp: int | None) -> None: ...
+    def log_change(
+        self, store_name: str, key: bytes, value: bytes | None, timestamp: int | None, headers: Headers = EMPTY_HEADERS
+    ) -> None: ...
 
 
 @runtime_checkable
 class StateStore(Protocol):
     """A state store (Kafka's ``StateStore``): named, initialised by the engine, flushed on commit, closed.
 
-    ``persistent`` is False for in-memory stores (every store of this library: "persistent" suppliers keep
-    Kafka's API but hold their data in memory and rebuild it from the changelog).
+    ``persistent`` is False for in-memory stores, True for the RocksDB stores that ``Stores.persistent_*`` give
+    when ``rocksdict`` is installed.
 
     Example::
 

@@ -52,7 +52,7 @@ class _ForwardingContext:
         self._delegate.register(store, restore_callback, logged=logged)
 
     @property
-    def log_change(self) -> Callable[[str, bytes, bytes | None, int | None], None]:
+    def log_change(self) -> Callable[..., None]:
         # the real context's bound method: the changelogging layer keeps it, so writes skip this proxy
         return self._delegate.log_change
 

@@ -8,6 +8,11 @@ line ``=== <name>``, Kafka Streams' own ``topology.describe()`` text, and one ne
 2. compiles the sources with ``javac`` when they changed,
 3. runs ``java -cp ... kstreams_nb.oracle.Describe`` and splits its output.
 
+Other oracle programs run through :func:`run_main`: ``kstreams_nb.oracle.SuppressChangelog`` prints the
+suppression buffer's changelog and outputs for fixed inputs (fixture tests/semantics/dsl/suppress_oracle.txt,
+rewritten with ``python -c "import run_oracle as r; print(r.run_main('kstreams_nb.oracle.SuppressChangelog'),
+end='')" > ../semantics/dsl/suppress_oracle.txt`` from this directory).
+
 Usage::
 
     python tests/java/run_oracle.py              # rewrite tests/golden/describe/<name>.txt for every topology
@@ -76,18 +81,23 @@ def _compile(classpath: str) -> None:
     stamp.touch()
 
 
-def run(names: list[str] | None = None) -> dict[str, str]:
-    """Run the oracle; return ``{name: describe() text}`` in the oracle's order."""
+def run_main(main_class: str, args: list[str] | None = None) -> str:
+    """Build the oracle and run ``main_class`` (e.g. ``kstreams_nb.oracle.SuppressChangelog``); return its output."""
     missing = missing_tools()
     if missing:
         raise OracleUnavailable(f"the Kafka Streams oracle needs {', '.join(missing)} on PATH")
     classpath = _classpath()
     _compile(classpath)
-    cmd = ["java", "-Dfile.encoding=UTF-8", "-cp", f"{CLASSES}{os.pathsep}{classpath}", MAIN_CLASS, *(names or [])]
+    cmd = ["java", "-Dfile.encoding=UTF-8", "-cp", f"{CLASSES}{os.pathsep}{classpath}", main_class, *(args or [])]
     result = subprocess.run(cmd, cwd=HERE, capture_output=True)
     if result.returncode != 0:
         raise RuntimeError(f"the oracle failed:\n{result.stderr.decode(errors='replace')}")
-    return parse(result.stdout.decode("utf-8"))
+    return result.stdout.decode("utf-8")
+
+
+def run(names: list[str] | None = None) -> dict[str, str]:
+    """Run the oracle; return ``{name: describe() text}`` in the oracle's order."""
+    return parse(run_main(MAIN_CLASS, names))
 
 
 def parse(output: str) -> dict[str, str]:

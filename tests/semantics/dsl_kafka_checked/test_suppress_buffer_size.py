@@ -70,7 +70,8 @@ class _Ctx:
     def register(self, store: Any, restore_callback: Any, *, logged: bool) -> None:
         pass
 
-    def log_change(self, store_name: str, key: bytes, value: bytes | None, timestamp: int | None) -> None:
+    def log_change(self, store_name: str, key: bytes, value: bytes | None, timestamp: int | None,
+                   headers: Any = None) -> None:
         pass
 
 

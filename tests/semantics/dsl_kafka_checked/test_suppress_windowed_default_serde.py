@@ -101,7 +101,8 @@ class _Ctx:
     def register(self, store: Any, restore_callback: Any, *, logged: bool) -> None:
         self.restore = restore_callback
 
-    def log_change(self, store_name: str, key: bytes, value: bytes | None, timestamp: int | None) -> None:
+    def log_change(self, store_name: str, key: bytes, value: bytes | None, timestamp: int | None,
+                   headers: Any = None) -> None:
         self.changelog.append((key, value, timestamp))
 
 
@@ -122,7 +123,7 @@ def test_the_dsl_gives_a_windowed_tables_buffer_a_windowed_default_key_serde() -
     restored.init(ctx2, restored)  # type: ignore[arg-type]
     ctx2.restore([(k, v, ts) for k, v, ts in ctx.changelog])
     emitted: list[Any] = []
-    restored.evict_while(lambda: True, emitted.append)
+    restored.evict_while(lambda: True, lambda r, _: emitted.append(r))
     assert [(r.key, r.value) for r in emitted] == [(key, Change(2, 1))]
 
 

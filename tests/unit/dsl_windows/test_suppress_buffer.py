@@ -12,7 +12,7 @@ import pytest
 from kstreams_nb.dsl import Change
 from kstreams_nb.dsl._suppress_buffer import InMemorySuppressionBuffer, SuppressionBufferBuilder
 from kstreams_nb.errors import StateStoreError
-from kstreams_nb.records import Headers, Record, TaskId
+from kstreams_nb.records import EMPTY_HEADERS, Headers, Record, TaskId
 from kstreams_nb.serdes import Serdes
 
 S = Serdes.string()
@@ -35,7 +35,8 @@ class Ctx:
     def register(self, store: Any, restore_callback: Callable[[Sequence[Any]], None], *, logged: bool) -> None:
         self.logged, self.restore = logged, restore_callback
 
-    def log_change(self, store_name: str, key: bytes, value: bytes | None, timestamp: int | None) -> None:
+    def log_change(self, store_name: str, key: bytes, value: bytes | None, timestamp: int | None,
+                   headers: Headers = EMPTY_HEADERS) -> None:
         self.changelog.append((store_name, key, value, timestamp))
 
 
@@ -55,7 +56,7 @@ def put(store: InMemorySuppressionBuffer, time: int, key: str, new: str | None, 
 
 def drain(store: InMemorySuppressionBuffer) -> list[tuple[str, Change, int]]:
     out: list[tuple[str, Change, int]] = []
-    store.evict_while(lambda: True, lambda r: out.append((r.key, r.value, r.timestamp)))
+    store.evict_while(lambda: True, lambda r, _: out.append((r.key, r.value, r.timestamp)))
     return out
 
 
@@ -86,7 +87,7 @@ def test_evict_while_stops_when_the_predicate_turns_false() -> None:
     for t, key in enumerate("abc"):
         put(store, t, key, key, None, t)
     out: list[str] = []
-    store.evict_while(lambda: store.min_timestamp <= 1, lambda r: out.append(r.key))
+    store.evict_while(lambda: store.min_timestamp <= 1, lambda r, _: out.append(r.key))
     assert out == ["a", "b"] and store.num_records == 1
 
 
@@ -110,7 +111,7 @@ def test_changelog_is_written_on_flush_and_restored() -> None:
     put(store, 7, "c", "c1", "c0", 7)
     put(store, 9, "c", "c2", "c1", 9)
     out: list[str] = []
-    store.evict_while(lambda: store.min_timestamp <= 1, lambda r: out.append(r.key))
+    store.evict_while(lambda: store.min_timestamp <= 1, lambda r, _: out.append(r.key))
     assert out == ["b"]
     assert ctx.changelog == []
     store.flush()
@@ -125,7 +126,7 @@ def test_changelog_is_written_on_flush_and_restored() -> None:
     assert restored.num_records == 2 and restored.buffer_size == store.buffer_size
     assert restored.prior_value_for_buffered("c") == (True, "c0")
     records: list[Record] = []
-    restored.evict_while(lambda: True, records.append)
+    restored.evict_while(lambda: True, lambda r, _: records.append(r))
     assert records == [
         Record("a", Change("a2", "a1"), 3, Headers([("h", b"x"), ("n", None)])),
         Record("c", Change("c2", "c1"), 9),
