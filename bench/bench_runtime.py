@@ -64,7 +64,12 @@ def run_driver(topology: Topology, data: list[tuple[bytes, bytes, int]]) -> floa
     return time.perf_counter() - t0
 
 
-def run_runtime(topology: Topology, data: list[tuple[bytes, bytes, int]], partitions: int = 3) -> tuple[float, int]:
+def run_runtime(
+    topology: Topology,
+    data: list[tuple[bytes, bytes, int]],
+    partitions: int = 3,
+    extra_config: dict[str, Any] | None = None,
+) -> tuple[float, int]:
     name = f"bench-{next(_ids)}"
     broker = EmbeddedBroker.named(name)
     try:
@@ -75,7 +80,8 @@ def run_runtime(topology: Topology, data: list[tuple[bytes, bytes, int]], partit
         app = f"bench-app-{next(_ids)}"
         # commit every 100 ms so the end is seen promptly (the default 30 s would dominate the figure)
         config: dict[str, Any] = {
-            "application.id": app, "bootstrap.servers": f"memory://{name}", "commit.interval.ms": 100
+            "application.id": app, "bootstrap.servers": f"memory://{name}", "commit.interval.ms": 100,
+            **(extra_config or {}),
         }
         t0 = time.perf_counter()
         with KafkaStreams(topology, config) as streams:

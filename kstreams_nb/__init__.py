@@ -39,7 +39,7 @@ from kstreams_nb.processor import FixedKeyProcessor, FixedKeyRecord, Processor, 
 from kstreams_nb.records import Headers, Record, RecordMetadata, TaskId, TopicPartition, Window, Windowed
 from kstreams_nb.serdes import Serde, Serdes
 from kstreams_nb.state import Stores, ValueAndTimestamp
-from kstreams_nb.streams import KafkaStreams
+from kstreams_nb.streams import KafkaStreams, MetricName
 from kstreams_nb.testing import TestInputTopic, TestOutputTopic, TestRecord, TopologyTestDriver
 from kstreams_nb.topology import Topology
 
@@ -58,6 +58,7 @@ __all__ = [
     "JobError",
     "KafkaStreams",
     "KStreamsError",
+    "MetricName",
     "ProcessingError",
     "Processor",
     "ProducerFencedError",

@@ -36,6 +36,7 @@ from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any
 
+from kstreams_nb._engine.metrics import MetricName, StreamsMetrics
 from kstreams_nb._engine.origins import LiveInstances, Origin, OriginProvider, current_origin, register_origin_provider
 from kstreams_nb._engine.query import CompositeReadOnlyKeyValueStore, CompositeReadOnlyWindowStore
 from kstreams_nb._engine.task import StreamTask
@@ -54,8 +55,9 @@ from kstreams_nb.errors import (
 )
 from kstreams_nb.records import TaskId, TopicPartition
 from kstreams_nb.state import read_only_view
+from kstreams_nb.state.directory import clean_up_application
 
-__all__ = ["KafkaStreams", "OriginProvider", "State", "register_origin_provider"]
+__all__ = ["KafkaStreams", "MetricName", "OriginProvider", "State", "register_origin_provider"]
 
 log = logging.getLogger(__name__)
 
@@ -136,6 +138,7 @@ class KafkaStreams:
         self.exception: BaseException | None = None
         self._origin: Origin | None = None
         self._live_key: int | None = None
+        self._metrics = StreamsMetrics(self._clock, self.config)
 
     # ------------------------------------------------------------------ state
     def state(self) -> State:
@@ -204,8 +207,6 @@ class KafkaStreams:
         reset = self.config["auto.offset.reset"]
         if reset not in ("earliest", "latest", "none"):
             raise ConfigError(f"auto.offset.reset must be 'earliest', 'latest' or 'none', got {reset!r}")
-        if self.config.exactly_once:
-            raise ConfigError("processing.guarantee=exactly_once_v2 is not available yet; use at_least_once")
         self._builder.validate()
         self._origin = current_origin()
         if self._origin is not None:
@@ -236,6 +237,7 @@ class KafkaStreams:
                 thread = StreamThread(
                     i, self._builder, self.config, supplier, self._clock, plan, client_id, self._on_thread_state,
                     self._global_views(), self._update_global if self._global_task else None,
+                    process_id=str(self.process_id),
                 )
                 self._threads.append(thread)
         except BaseException:
@@ -269,7 +271,8 @@ class KafkaStreams:
             return
         names = [n for n in b.nodes if n in b.global_node_names()]
         consumer = self._global_consumer = supplier.restore_consumer(
-            {"bootstrap.servers": self.config["bootstrap.servers"], "client.id": "global-consumer"}
+            {"bootstrap.servers": self.config["bootstrap.servers"], "client.id": "global-consumer",
+             "isolation.level": "read_committed" if self.config.exactly_once else "read_uncommitted"}
         )
         admin = supplier.admin({"bootstrap.servers": self.config["bootstrap.servers"]})
         try:
@@ -343,6 +346,7 @@ class KafkaStreams:
                         thread.name.rsplit("-StreamThread-", 1)[0], self._on_thread_state,
                         self._global_views(),
                         self._update_global if self._global_task else None,
+                        process_id=str(self.process_id),
                     )
                     self._threads[self._threads.index(thread)] = replacement
                     replacement.start()
@@ -398,6 +402,19 @@ class KafkaStreams:
             return False
         return self.wait_for_state(State.NOT_RUNNING, State.ERROR, timeout=secs)
 
+    def clean_up(self) -> None:
+        """Delete this application's local state, ``<state.dir>/<application.id>`` (Kafka's ``cleanUp``): persistent
+        stores are then restored from their changelogs on the next start. Only before ``start()`` or after the
+        instance stopped (CREATED, NOT_RUNNING or ERROR); otherwise StreamsStateError. Example:
+        ``streams.clean_up(); streams.start()``.
+        """
+        if self._state not in (State.CREATED, State.NOT_RUNNING, State.ERROR):
+            raise StreamsStateError(
+                f"Cannot clean up while running (state {self._state.name}): call clean_up() before start() or "
+                "after close()"
+            )
+        clean_up_application(self.config, str(self.config.application_id))
+
     def __enter__(self) -> KafkaStreams:
         return self
 
@@ -452,6 +469,19 @@ class KafkaStreams:
                 targets.update(grown)
         finally:
             consumer.close()
+
+    def metrics(self) -> dict[MetricName, float]:
+        """Kafka's metric names and values for this client: per thread ("stream-thread-metrics": process, poll and
+        commit rates and totals, commit latency), per task ("stream-task-metrics": process, dropped-records and
+        restore rates and totals, restore-remaining-records-total), per partition ("consumer-fetch-manager-
+        metrics": records-lag) and, at ``metrics.recording.level=DEBUG``, per node
+        ("stream-processor-node-metrics"). Rates are per second over ``metrics.sample.window.ms``. Safe to call
+        from any thread at any time.
+
+        Example: ``{m.name: v for m, v in streams.metrics().items() if m.group == "stream-thread-metrics"}``.
+        """
+        client_id = self.config["client.id"] or f"{self.config.application_id}-{self.process_id}"
+        return self._metrics.read(client_id, list(self._threads))
 
     def local_tasks(self) -> dict[str, list[str]]:
         """Thread name → ids of the tasks it runs."""

@@ -24,6 +24,7 @@ EXPECTED_ALL = {
     "JobError",
     "KafkaStreams",
     "KStreamsError",
+    "MetricName",
     "ProcessingError",
     "Processor",
     "ProducerFencedError",

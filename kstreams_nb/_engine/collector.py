@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from kstreams_nb.errors import SerializationError
+from kstreams_nb.errors import SerializationError, TransactionError
 from kstreams_nb.records import EMPTY_HEADERS, Headers, TaskId
 
 __all__ = ["RecordCollector"]
@@ -13,13 +14,16 @@ __all__ = ["RecordCollector"]
 class RecordCollector:
     """Sends records of one task through a producer (the client's, or the test driver's capture)."""
 
-    __slots__ = ("_flush", "_partition_counts", "producer", "task_id")
+    __slots__ = ("_flush", "_partition_counts", "on_error", "producer", "task_id")
 
     def __init__(self, producer: Any, task_id: TaskId) -> None:
         self.producer = producer
         self._flush = getattr(producer, "flush", None)
         self.task_id = task_id
         self._partition_counts: dict[str, int] = {}
+        #: ``(topic, error)``: the production exception handler (returns to drop the record, else raises);
+        #: None raises every serialization or send error as it is
+        self.on_error: Callable[[str, Exception], None] | None = None
 
     def send(
         self,
@@ -32,23 +36,39 @@ class RecordCollector:
         value_serializer: Any,
         partitioner: Any = None,
     ) -> None:
-        """Serialize ``key``/``value`` and produce them (partition from ``partitioner`` or the default)."""
+        """Serialize ``key``/``value`` and produce them (partition from ``partitioner`` or the default). A
+        serialization or send failure goes to ``on_error`` (the production exception handler); a failed
+        transaction (fencing) never does."""
+        origin = "key"
         try:
             kb = key_serializer.serialize(topic, key)
+            origin = "value"
             vb = value_serializer.serialize(topic, value)
         except Exception as e:
-            raise SerializationError(
-                f"task {self.task_id} failed to serialize a record for topic {topic!r} "
+            error = SerializationError(
+                f"task {self.task_id} failed to serialize the {origin} of a record for topic {topic!r} "
                 f"(key {type(key).__name__}, value {type(value).__name__}): {e}",
                 topic=topic,
-            ) from e
+            )
+            error.__cause__ = e
+            if self.on_error is None:
+                raise error from e
+            self.on_error(topic, error)
+            return
         partition = None
-        if partitioner is not None:
+        if partitioner is not None:  # the user's partitioner failing is a processing error of the sink
             n = self._partition_counts.get(topic)
             if n is None:
                 n = self._partition_counts[topic] = self.producer.partitions_for(topic)
             partition = partitioner(topic, key, value, n)
-        self.producer.produce(topic, kb, vb, partition=partition, timestamp=timestamp, headers=headers)
+        try:
+            self.producer.produce(topic, kb, vb, partition=partition, timestamp=timestamp, headers=headers)
+        except TransactionError:
+            raise
+        except Exception as e:
+            if self.on_error is None:
+                raise
+            self.on_error(topic, e)
 
     def send_raw(
         self,

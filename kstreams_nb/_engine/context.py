@@ -6,12 +6,19 @@ from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from kstreams_nb._engine.handlers import CONTINUE, ErrorContext, ErrorHandler
+from kstreams_nb._engine.handlers import (
+    CONTINUE,
+    DLQ_TOPIC,
+    ErrorContext,
+    ErrorHandler,
+    resolve_handler,
+    send_dead_letter,
+)
 from kstreams_nb._engine.nodes import _PASS_THROUGH, Node
 from kstreams_nb._time import to_millis
-from kstreams_nb.errors import ProcessingError, StreamsStateError, UnknownStateStoreError
+from kstreams_nb.errors import ProcessingError, SerializationError, StreamsStateError, UnknownStateStoreError
 from kstreams_nb.processor import Cancellable, PunctuationType
-from kstreams_nb.records import EMPTY_HEADERS, Headers, Record, RecordMetadata, TaskId
+from kstreams_nb.records import EMPTY_HEADERS, ConsumerRecord, Headers, Record, RecordMetadata, TaskId
 
 if TYPE_CHECKING:
     from kstreams_nb._engine.collector import RecordCollector
@@ -37,10 +44,13 @@ class ProcessorContextImpl:
         "application_id",
         "collector",
         "current_node",
+        "dead_letter_topic",
         "headers",
         "offset",
         "partition",
         "processing_handler",
+        "production_handler",
+        "raw",
         "task_id",
         "timestamp",
         "topic",
@@ -67,6 +77,10 @@ class ProcessorContextImpl:
         self.offset = -1
         self.timestamp = 0
         self.headers: Headers = EMPTY_HEADERS
+        #: the source record being processed, as read (None during a punctuation): for dead letters
+        self.raw: ConsumerRecord | None = None
+        self.production_handler = resolve_handler(app_configs, "production.exception.handler")
+        self.dead_letter_topic: str | None = app_configs.get(DLQ_TOPIC)
 
     # ---- what processors see
     @property
@@ -161,11 +175,15 @@ class ProcessorContextImpl:
 
     # ---- engine side
     def processing_failed(self, node: Node, record: Record, error: Exception) -> None:
-        """Apply the processing handler to a failure of user code at ``node``."""
+        """Apply the processing handler to a failure of user code at ``node`` (after the dead letter, if any)."""
         ectx = ErrorContext(
             self.topic, self.partition, self.offset, record.headers, node.name, self.task_id, record.timestamp
         )
+        if self.dead_letter_topic:
+            send_dead_letter(self.collector, self.dead_letter_topic, ectx, error, self.raw)
         if self.processing_handler(ectx, error) == CONTINUE:
+            if self.topic is not None:  # a punctuation is no record: nothing was dropped
+                self._task.dropped += 1
             return
         if self.topic is not None:
             message = (
@@ -178,6 +196,32 @@ class ProcessorContextImpl:
             message,
             task_id=self.task_id,
             node=node.name,
+            topic=self.topic,
+            partition=self.partition if self.topic is not None else None,
+            offset=self.offset if self.topic is not None else None,
+        ) from error
+
+    def production_failed(self, topic: str, error: Exception) -> None:
+        """Apply the production handler to a sink's record that could not be serialized (``error`` is then a
+        SerializationError) or sent to ``topic``; returns when the record is to be dropped, else raises."""
+        node = self.current_node
+        ectx = ErrorContext(
+            self.topic, self.partition, self.offset, self.headers, node.name if node else None, self.task_id,
+            self.timestamp,
+        )
+        if self.dead_letter_topic:
+            send_dead_letter(self.collector, self.dead_letter_topic, ectx, error, self.raw)
+        if self.production_handler(ectx, error) == CONTINUE:
+            self._task.dropped += 1
+            return
+        if isinstance(error, SerializationError):
+            raise error
+        raise ProcessingError(
+            f"Error encountered sending record to topic {topic} for task {self.task_id} due to: {error!r}. The "
+            f"production exception handler says fail; set production.exception.handler to 'continue' to drop such "
+            f"records instead",
+            task_id=self.task_id,
+            node=node.name if node else None,
             topic=self.topic,
             partition=self.partition if self.topic is not None else None,
             offset=self.offset if self.topic is not None else None,
@@ -203,8 +247,10 @@ class StoreContextImpl:
         """Record that ``store`` exists, how to restore it, and whether it has a changelog."""
         self._task.register_store(store, restore_callback, logged)
 
-    def log_change(self, store_name: str, key: bytes, value: bytes | None, timestamp: int | None) -> None:
+    def log_change(
+        self, store_name: str, key: bytes, value: bytes | None, timestamp: int | None, headers: Headers = EMPTY_HEADERS
+    ) -> None:
         """Write one change of ``store_name`` to its changelog topic (the task's partition)."""
         task = self._task
         ts = task.ctx.timestamp if timestamp is None else timestamp
-        task.collector.send_raw(task.changelog_topic(store_name), task.task_id.partition, key, value, ts)
+        task.collector.send_raw(task.changelog_topic(store_name), task.task_id.partition, key, value, ts, headers)

@@ -13,7 +13,8 @@ from typing import Any
 
 from kstreams_nb._engine.collector import RecordCollector
 from kstreams_nb._engine.context import ProcessorContextImpl, StoreContextImpl
-from kstreams_nb._engine.handlers import CONTINUE, ErrorContext, error_headers, resolve_handler
+from kstreams_nb._engine.handlers import CONTINUE, ErrorContext, resolve_handler, send_dead_letter
+from kstreams_nb._engine.metrics import count_node_records
 from kstreams_nb._engine.nodes import Node, ProcessorNode, SinkNode, SourceNode
 from kstreams_nb._engine.partition_group import UNKNOWN, PartitionGroup, RecordQueue
 from kstreams_nb._engine.punctuation import PunctuationQueue, PunctuationSchedule
@@ -90,8 +91,8 @@ class StreamTask:
             self.collector,
             resolve_handler(config, "processing.exception.handler"),
         )
+        self.collector.on_error = self.ctx.production_failed
         self._deser_handler = resolve_handler(config, "deserialization.exception.handler")
-        self._dlq_topic: str | None = config.get("errors.dead.letter.queue.topic.name")
         self.key_serde = default_serde(config, "default.key.serde")
         self.value_serde = default_serde(config, "default.value.serde")
         self._builder = builder
@@ -104,11 +105,20 @@ class StreamTask:
         self.partition_group = PartitionGroup()
         self.commit_requested = False
         self.commit_needed = False
+        #: records processed, and records dropped (skipped by a handler, or a negative extracted timestamp):
+        #: plain counters the metrics read (see _engine/metrics.py)
         self.processed = 0
+        self.dropped = 0
+        #: changelog records restored, and per store those left to restore (set by the restoring code)
+        self.restored = 0
+        self.restore_remaining: dict[str, int] = {}
+        self.created_ms = clock.milliseconds()
         self._lag: Callable[[TopicPartition], int | None] | None = None
         self._max_idle = 0
         self._idle_since = -1
         self._build_nodes(node_names)
+        #: node name -> records it processed, only at metrics.recording.level DEBUG (as Kafka's node metrics)
+        self.node_counts = count_node_records(self.nodes, config)
         for tp in partitions:
             self.add_partition(tp)
 
@@ -220,6 +230,7 @@ class StreamTask:
                         "extractedTimestamp=[%s] extractor=[%s]",
                         raw.topic, raw.partition, raw.offset, ts, type(extractor).__name__,
                     )
+                    self.dropped += 1
                     return None
             elif ts < 0:  # the default extractor fails on invalid timestamps (Kafka's FailOnInvalidTimestamp)
                 raise ProcessingError(
@@ -235,10 +246,11 @@ class StreamTask:
 
     def _deserialization_failed(self, source: SourceNode, raw: ConsumerRecord, error: Exception) -> Record | None:
         ectx = ErrorContext(raw.topic, raw.partition, raw.offset, raw.headers, source.name, self.task_id, raw.timestamp)
-        if self._dlq_topic:
-            headers = error_headers(ectx, error, raw.headers)
-            self.collector.send_raw(self._dlq_topic, None, raw.key, raw.value, max(raw.timestamp, 0), headers)
+        dlq = self.ctx.dead_letter_topic
+        if dlq:
+            send_dead_letter(self.collector, dlq, ectx, error, raw)
         if self._deser_handler(ectx, error) == CONTINUE:
+            self.dropped += 1
             return None
         raise DeserializationError(
             f"Deserialization exception handler is set to fail upon a deserialization error. Could not "
@@ -280,7 +292,7 @@ class StreamTask:
     def initialize_processors(self) -> None:
         """Run every processor's ``init`` (in topology order); the task is then RUNNING."""
         ctx = self.ctx
-        ctx.topic, ctx.partition, ctx.offset = None, -1, -1
+        ctx.topic, ctx.partition, ctx.offset, ctx.raw = None, -1, -1, None
         try:
             for node in self.nodes.values():
                 ctx.current_node = node
@@ -406,7 +418,7 @@ class StreamTask:
         ctx = self.ctx
         # tuples underneath: raw = (topic, partition, offset, ...), record = (key, value, timestamp, headers)
         ctx.topic, ctx.partition, ctx.offset = raw[0], raw[1], raw[2]
-        ctx.timestamp, ctx.headers = record[2], record[3]
+        ctx.timestamp, ctx.headers, ctx.raw = record[2], record[3], raw
         ctx.current_node = queue.source  # type: ignore[assignment]
         try:
             ctx.forward(record)
@@ -430,7 +442,7 @@ class StreamTask:
 
     def _fire(self, sched: PunctuationSchedule, now: int) -> None:
         ctx = self.ctx
-        ctx.topic, ctx.partition, ctx.offset = None, -1, -1
+        ctx.topic, ctx.partition, ctx.offset, ctx.raw = None, -1, -1, None
         ctx.timestamp = now
         ctx.headers = EMPTY_HEADERS
         node: Node = sched.node

@@ -9,6 +9,8 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from kstreams_nb._engine.checkpoints import read_task_checkpoint, restore_start, write_task_checkpoints
+from kstreams_nb._engine.producer import StreamsProducer
 from kstreams_nb._engine.task import StreamTask, TaskState
 from kstreams_nb._engine.topics import TopicPlan
 from kstreams_nb._time import Clock
@@ -45,7 +47,7 @@ class TaskManager:
         builder: InternalTopologyBuilder,
         config: Mapping[str, Any],
         application_id: str,
-        producer: Any,
+        producer: StreamsProducer,
         restore_consumer: Any,
         clock: Clock,
         plan: TopicPlan,
@@ -56,6 +58,7 @@ class TaskManager:
         self._config = config
         self._app_id = application_id
         self._producer = producer
+        self._eos = producer.exactly_once
         self._restore_consumer = restore_consumer
         self._clock = clock
         self._plan = plan
@@ -137,13 +140,18 @@ class TaskManager:
     def _restore(self, task: StreamTask) -> None:
         """Replay each logged store's changelog partition into the store (CREATED → RESTORING → RUNNING)."""
         rc = self._restore_consumer
-        for store_name, (_store, restore, logged) in task.registered.items():
+        checkpoint = read_task_checkpoint(task, self._config)
+        for store_name, (store, restore, logged) in task.registered.items():
             if not logged:
                 continue
             tp = TopicPartition(task.changelog_topic(store_name), task.task_id.partition)
             rc.assign([tp])
-            rc.seek_to_beginning([tp])
             end = rc.end_offsets([tp])[tp]
+            start = restore_start(task, store, tp, checkpoint.get(tp), end, self._config)
+            if start is None:
+                rc.seek_to_beginning([tp])
+            else:
+                rc.seek(tp, start)
             deadline = time.monotonic() + float(self._config.get("task.timeout.ms", 300_000)) / 1000
             restored = 0
             while rc.position(tp) < end:
@@ -152,6 +160,8 @@ class TaskManager:
                 if triples:
                     restore(triples)
                     restored += len(triples)
+                    task.restored += len(triples)
+                task.restore_remaining[store_name] = max(0, end - rc.position(tp))
                 if time.monotonic() > deadline:
                     raise StateStoreError(
                         f"task {task.task_id}: restoring store {store_name!r} from {tp} timed out at offset "
@@ -167,7 +177,8 @@ class TaskManager:
         revoked = {self._by_partition[tp].task_id for tp in partitions if tp in self._by_partition}
         if not revoked:
             return
-        self.commit(consumer, [self.tasks[t] for t in revoked])
+        # under exactly-once the thread's one transaction holds every task's output: commit them all
+        self.commit(consumer, None if self._eos else [self.tasks[t] for t in revoked])
         for task_id in revoked:
             task = self._detach(task_id)
             try:
@@ -190,6 +201,8 @@ class TaskManager:
 
     def _close(self, task: StreamTask, clean: bool) -> None:
         try:
+            if clean:
+                write_task_checkpoints([task], self._restore_consumer, self._config)
             task.close()
         except Exception:
             if clean:
@@ -229,20 +242,44 @@ class TaskManager:
         return any(t.commit_requested for t in self.tasks.values())
 
     def commit(self, consumer: Any, tasks: Iterable[StreamTask] | None = None) -> dict[TopicPartition, int]:
-        """Flush the tasks' stores and the producer, then commit the consumed offsets (at-least-once), each with
-        its partition's time as metadata (Kafka's TopicPartitionMetadata)."""
+        """The thread's one commit routine: flush the tasks' stores (what they forward is produced now), then hand
+        the consumed offsets, each with its partition's time as metadata (Kafka's TopicPartitionMetadata), to the
+        StreamsProducer, which commits them with the consumer (at-least-once) or inside its transaction with what
+        was produced (exactly-once; only tasks that processed something since the last commit or whose position
+        stepped over transaction markers, as Kafka's commitNeeded). Raises what the commit raises
+        (CommitFailedError, TransactionError): the caller aborts."""
+        eos = self._eos
         offsets: dict[TopicPartition, int] = {}
         metadata: dict[TopicPartition, str] = {}
+        assigned = set(consumer.assignment())
         for task in tasks if tasks is not None else self.tasks.values():
-            if task.state is TaskState.RUNNING:
-                task_offsets = task.prepare_commit()
-                offsets.update(task_offsets)
-                times = task.partition_times()
-                metadata.update({tp: encode_partition_time(times[tp]) for tp in task_offsets if tp in times})
-        self._producer.flush()
-        if offsets:
-            consumer.commit(offsets, metadata)
+            if task.state is not TaskState.RUNNING:
+                continue
+            moved = not task.has_records_queued() and _step_over_markers(task, consumer, assigned)
+            if eos and not (moved or task.commit_needed or task.commit_requested):
+                continue
+            task_offsets = task.prepare_commit()
+            offsets.update(task_offsets)
+            times = task.partition_times()
+            metadata.update({tp: encode_partition_time(times[tp]) for tp in task_offsets if tp in times})
+        self._producer.commit(offsets, metadata, consumer)
+        if not eos:  # under exactly-once a running task keeps no checkpoint (written on clean close only)
+            checkpointed = self.tasks.values() if tasks is None else tasks
+            write_task_checkpoints(checkpointed, self._restore_consumer, self._config)
         return offsets
+
+
+def _step_over_markers(task: StreamTask, consumer: Any, assigned: set[TopicPartition]) -> bool:
+    """Everything fetched is processed: move each partition's committable offset to the consumer's position,
+    which also steps over transaction markers behind the last record (else they would stay "unconsumed" forever,
+    as Kafka's StreamTask.commitNeeded notes); True when one moved."""
+    moved = False
+    for tp, queue in task.partition_group.queues.items():
+        committable = queue.committable
+        if committable is not None and tp in assigned and (position := consumer.position(tp)) > committable:
+            queue.committable = position
+            moved = True
+    return moved
 
 
 def encode_partition_time(partition_time: int) -> str:

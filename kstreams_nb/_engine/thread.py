@@ -1,4 +1,9 @@
-"""StreamThread: poll a batch → process → punctuate → commit every ``commit.interval.ms``."""
+"""StreamThread: poll a batch → process → punctuate → commit every ``commit.interval.ms``.
+
+Under ``exactly_once_v2`` the thread's StreamsProducer is transactional and both consumers read committed data; a
+commit that fails (the group moved on, KIP-447) or a fenced producer aborts the open transaction, closes every
+task dirty (state dropped, restored from the changelog) and rejoins the group, as Kafka's TaskMigratedException.
+"""
 
 from __future__ import annotations
 
@@ -6,20 +11,23 @@ import enum
 import logging
 import re
 import threading
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from kstreams_nb._engine.assignor import MemberInfo, TaskAssignor
+from kstreams_nb._engine.metrics import ThreadMetrics
+from kstreams_nb._engine.producer import StreamsProducer
 from kstreams_nb._engine.task_manager import TaskManager, subtopology_resolver
 from kstreams_nb._engine.topics import TopicPlan
 from kstreams_nb._time import Clock
 from kstreams_nb.clients.base import NoOffsetForPartitionError
 from kstreams_nb.config import StreamsConfig
-from kstreams_nb.errors import CommitFailedError, ConfigError, StreamsStateError
+from kstreams_nb.errors import CommitFailedError, ConfigError, StreamsStateError, TransactionError
 from kstreams_nb.records import TopicPartition
 from kstreams_nb.topology._builder import InternalTopologyBuilder
 
-__all__ = ["StreamThread", "ThreadState"]
+__all__ = ["StreamThread", "ThreadCrash", "ThreadState", "crash_hook"]
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +59,32 @@ _TRANSITIONS = {
 _BATCH = 100
 
 
+class ThreadCrash(BaseException):
+    """Raised by a test's :data:`crash_hook` to stop a stream thread as a crash would: it leaves its loop with no
+    commit, abort or close, its clients abandoned (a group member that stops polling, an open transaction)."""
+
+
+#: Test hook: when set, every stream thread calls ``crash_hook(thread)`` once per loop iteration (before it
+#: polls); raising :class:`ThreadCrash` there stops the thread abruptly. ``None`` (the default) costs one check.
+#:
+#: Example (in a test): ``thread.crash_hook = hook``, where ``hook(t)`` raises ``ThreadCrash()`` once
+#: ``t.producer.in_transaction``; set it back to None afterwards.
+crash_hook: Callable[[StreamThread], None] | None = None
+
+
+def _migrated(error: BaseException) -> bool:
+    """True for a failed commit or transaction (possibly wrapped, e.g. by a sink's ProcessingError): the thread's
+    tasks may belong to another member now (Kafka's TaskMigratedException)."""
+    seen: BaseException | None = error
+    for _ in range(5):
+        if seen is None:
+            return False
+        if isinstance(seen, (CommitFailedError, TransactionError)):
+            return True
+        seen = seen.__cause__
+    return False
+
+
 def _client_config(config: StreamsConfig, *prefixes: str) -> dict[str, Any]:
     """Kafka's client config layering: the non-Streams keys, then each prefix's keys (later prefixes win)."""
     out = config.client_configs()
@@ -60,10 +94,20 @@ def _client_config(config: StreamsConfig, *prefixes: str) -> dict[str, Any]:
 
 
 def _make_clients(
-    config: StreamsConfig, clients: Any, app_id: str, name: str, assignor: TaskAssignor, member: MemberInfo
-) -> tuple[Any, Any, Any]:
-    """The main consumer, producer and restore consumer of a stream thread (all closed if one cannot be made)."""
+    config: StreamsConfig,
+    clients: Any,
+    app_id: str,
+    name: str,
+    assignor: TaskAssignor,
+    member: MemberInfo,
+    transactional_id: str,
+) -> tuple[Any, StreamsProducer, Any]:
+    """The main consumer, producer and restore consumer of a stream thread (all closed if one cannot be made).
+
+    Under exactly-once both consumers read committed data only and the producer is transactional."""
     made: list[Any] = []
+    eos = config.exactly_once
+    isolation = "read_committed" if eos else "read_uncommitted"
     try:
         made.append(clients.consumer({
             **_client_config(config, "consumer.", "main.consumer."),
@@ -72,14 +116,21 @@ def _make_clients(
             "auto.offset.reset": "none",  # the thread applies each source's policy (Kafka's resetOffsets)
             "partition.assignment.strategy": assignor,
             "member.metadata": member,
-            "isolation.level": "read_uncommitted",
+            "isolation.level": isolation,
             "enable.auto.commit": False,
         }))
-        made.append(clients.producer({**_client_config(config, "producer."), "client.id": f"{name}-producer"}))
+        made.append(StreamsProducer(
+            clients.producer,
+            # Kafka Streams' exactly-once override: an abandoned transaction holds readers back for 10 s at most
+            {**({"transaction.timeout.ms": 10_000} if eos else {}), **_client_config(config, "producer."),
+             "client.id": f"{name}-producer"},
+            exactly_once=eos,
+            transactional_id=transactional_id,
+        ))
         made.append(clients.restore_consumer({
             **_client_config(config, "consumer.", "restore.consumer."),
             "client.id": f"{name}-restore-consumer",
-            "isolation.level": "read_uncommitted",
+            "isolation.level": isolation,
         }))
     except BaseException:
         for client in made:
@@ -103,6 +154,7 @@ class StreamThread(threading.Thread):
         on_state: Callable[[StreamThread, ThreadState, ThreadState], None],
         global_stores: Mapping[str, Any] | None = None,
         before_process: Callable[[], None] | None = None,
+        process_id: str | None = None,
     ) -> None:
         super().__init__(name=f"{client_id}-StreamThread-{index}", daemon=True)
         self.index = index
@@ -122,11 +174,15 @@ class StreamThread(threading.Thread):
         self._app_id = app_id
         member = MemberInfo(client_id, index, lambda: self.tasks.owned())
         assignor = TaskAssignor(subtopology_resolver(builder, app_id))
+        #: ``<application.id>-<process id>-<thread index>``: a replacement thread takes over (and fences) the id
+        self.transactional_id = f"{app_id}-{process_id or client_id}-{index}"
         self.consumer, self.producer, self.restore_consumer = _make_clients(
-            config, clients, app_id, self.name, assignor, member
+            config, clients, app_id, self.name, assignor, member, self.transactional_id
         )
         self.tasks = TaskManager(builder, config, app_id, self.producer, self.restore_consumer, clock, plan,
                                  global_stores, lag=self.consumer.lag)
+        #: counters read by KafkaStreams.metrics()
+        self.metrics = ThreadMetrics(clock)
         self._subscription = self._subscription_for(builder, plan)
         self._commit_interval = int(config["commit.interval.ms"])
         self._poll_timeout = int(config.get("poll.ms", 100)) / 1000
@@ -159,29 +215,47 @@ class StreamThread(threading.Thread):
 
     # ------------------------------------------------------------------ loop
     def run(self) -> None:
-        clean = True
+        clean, crashed = True, False
         try:
             self._set_state(ThreadState.STARTING)
             self._subscribe()
             while not self._stopping.is_set():
+                if crash_hook is not None:
+                    crash_hook(self)
                 try:
                     self.run_once()
-                except CommitFailedError as e:  # Kafka's TaskMigratedException: drop the tasks, rejoin
-                    log.warning("%s fell out of its group (%s); closing its tasks dirty and rejoining", self.name, e)
-                    with self.lock:
-                        self.tasks.close_all(clean=False)
-                    self.consumer.unsubscribe()
-                    self._subscribe()
                 except NoOffsetForPartitionError as e:
                     self._reset_offsets(e.partitions)
+                except Exception as e:
+                    if not _migrated(e):
+                        raise
+                    self._rejoin(e)
+        except ThreadCrash as e:  # a simulated crash: nothing is committed, aborted or closed
+            crashed = True
+            self.error = e
+            log.error("%s crashed (test hook); its clients are abandoned", self.name)
         except BaseException as e:  # reported to the client, which decides what happens next
             clean = False
             self.error = e
             log.error("%s failed: %r", self.name, e)
         finally:
             self._set_state(ThreadState.PENDING_SHUTDOWN)
-            self._close(clean)
+            if not crashed:
+                self._close(clean)
             self._set_state(ThreadState.DEAD)
+
+    def _rejoin(self, error: Exception) -> None:
+        """Kafka's TaskMigratedException: abort the open transaction (a fenced producer is replaced), close every
+        task dirty — their state is dropped and restored from the changelog when assigned again — and rejoin."""
+        log.warning("%s: commit or transaction failed (%s); closing its tasks dirty and rejoining", self.name, error)
+        producer = self.producer
+        producer.abort()
+        if producer.exactly_once:
+            producer.reset()
+        with self.lock:
+            self.tasks.close_all(clean=False)
+        self.consumer.unsubscribe()
+        self._subscribe()
 
     def _subscribe(self) -> None:
         self.consumer.subscribe(
@@ -220,6 +294,7 @@ class StreamThread(threading.Thread):
 
     def _on_lost(self, partitions: list[TopicPartition]) -> None:
         self._set_state(ThreadState.PARTITIONS_REVOKED)
+        self.producer.abort()  # the tasks may be elsewhere now: what they produced must not become visible
         with self.lock:
             self.tasks.handle_lost(partitions)
 
@@ -233,6 +308,7 @@ class StreamThread(threading.Thread):
         tasks = self.tasks
         busy = any(t.has_records_queued() for t in tasks.tasks.values())
         records = self.consumer.poll_batch(self._max_poll, 0.0 if busy else self._poll_timeout)
+        self.metrics.polled(self.consumer)
         if self._before_process is not None:
             self._before_process()
         if records:
@@ -247,6 +323,7 @@ class StreamThread(threading.Thread):
                         n += 1
                     task.maybe_punctuate_system_time()
                 processed += n
+            self.metrics.processed += processed
             self._maybe_commit()
             if not processed or self._stopping.is_set():
                 break
@@ -258,11 +335,14 @@ class StreamThread(threading.Thread):
         now = self._clock.milliseconds()
         if force or now - self._last_commit >= self._commit_interval or self.tasks.commit_wanted():
             with self.lock:
-                self.tasks.commit(self.consumer)
+                started = time.perf_counter_ns()
+                if self.tasks.commit(self.consumer):  # as Kafka, only commits that committed offsets count
+                    self.metrics.committed(started)
             self._last_commit = now
 
     def release_clients(self) -> None:
-        """Close this thread's clients without running it (a start() that failed half way)."""
+        """Close this thread's clients without running it (a start() that failed half way); an open transaction
+        is aborted."""
         for client in (self.consumer, self.restore_consumer, self.producer):
             try:
                 client.close()
@@ -273,6 +353,8 @@ class StreamThread(threading.Thread):
         try:
             if clean:
                 self._maybe_commit(force=True)
+            else:  # nothing the thread produced since its last commit may become visible
+                self.producer.abort()
             with self.lock:
                 self.tasks.close_all(clean)
         except Exception as e:

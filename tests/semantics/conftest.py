@@ -2,16 +2,24 @@
 
 An autouse fixture records what each TopologyTestDriver was given and what it produced; after a test passes,
 the same inputs are replayed on the runtime with 3-partition topics and the outputs compared per partition
-(see ``_replay.py``; once with one stream thread and once with two). Sessions that are not
-record-in/record-out are not replayed, and the reason is kept on the test's report: wall-clock time
-(``advance_wall_clock_time`` or wall-clock punctuations), global stores (the runtime bootstraps them before
-processing, the driver applies them in pipe order), or an input that raised.
+(see ``_replay.py``), with one and with three stream threads. Every test runs once per processing guarantee
+(``at_least_once``, ``exactly_once``): the exactly-once run replays with ``processing.guarantee=exactly_once_v2``
+and reads the outputs read_committed; while KafkaStreams refuses that guarantee, the exactly-once runs are
+skipped with the reason (``_replay.EXACTLY_ONCE_REQUIRED`` turns the skip into a failure).
+
+Sessions that are not record-in/record-out are not replayed, and the reason is kept on the test's report:
+wall-clock time (``advance_wall_clock_time`` or wall-clock punctuations), global stores (the runtime bootstraps
+them before processing, the driver applies them in pipe order), an input that raised, or an output that depends
+on how partitions interleave before a repartition. ``test_replay_coverage`` (run last) fails when a whole run of
+the semantics suite replays fewer than ``MIN_REPLAYED_SESSIONS`` sessions. ``KSTREAMS_NB_REPLAY=0`` turns replay
+off.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,23 +28,26 @@ from kstreams_nb.records import ConsumerRecord
 from kstreams_nb.testing import driver as driver_module
 from kstreams_nb.testing.driver import TopologyTestDriver
 
-from ._replay import Session, replay
+from ._replay import AT_LEAST_ONCE, COVERAGE, EXACTLY_ONCE, Input, Session, plan, replay, require_guarantee
 
 REPLAY = os.environ.get("KSTREAMS_NB_REPLAY", "1") != "0"
+_HERE = Path(__file__).parent
+_COVERAGE_TEST = "test_replay_coverage"
 
-#: processors whose output depends on the task's stream time
-_TIME_MODULES = ("kstreams_nb.dsl.window_aggregate", "kstreams_nb.dsl.suppress")
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the coverage test last, and note which semantics test files were collected."""
+    mine = [i for i in items if _HERE in i.path.parents]
+    if not mine:
+        return
+    collected = {str(i.path) for i in mine}
+    COVERAGE.files_missing = {str(p) for p in _HERE.rglob("test_*.py")} - collected
+    last = [i for i in items if i.name.startswith(_COVERAGE_TEST)]
+    items[:] = [i for i in items if not i.name.startswith(_COVERAGE_TEST)] + last
 
 
-def _time_dependent(drv: TopologyTestDriver) -> bool:
-    task = drv._task
-    if task is None:
-        return False
-    if len(task.stream_punctuations):
-        return True
-    return any(
-        type(getattr(node, "processor", None)).__module__ in _TIME_MODULES for node in task.nodes.values()
-    )
+def pytest_deselected(items: list[pytest.Item]) -> None:
+    COVERAGE.deselected += sum(1 for i in items if _HERE in i.path.parents)
 
 
 @pytest.hookimpl(hookwrapper=True, tryfirst=True)
@@ -46,8 +57,19 @@ def pytest_runtest_makereport(item: pytest.Item, call: Any) -> Iterator[None]:
     setattr(item, f"rep_{report.when}", report)
 
 
+@pytest.fixture(params=[AT_LEAST_ONCE, EXACTLY_ONCE] if REPLAY else [AT_LEAST_ONCE],
+                ids=["at_least_once", "exactly_once"] if REPLAY else ["at_least_once"])
+def replay_guarantee(request: pytest.FixtureRequest) -> str:
+    """The processing guarantee this run of the test replays with (skipped while KafkaStreams lacks it)."""
+    guarantee: str = request.param
+    require_guarantee(guarantee)
+    return guarantee
+
+
 @pytest.fixture(autouse=True)
-def runtime_replay(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def runtime_replay(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, replay_guarantee: str
+) -> Iterator[None]:
     sessions: list[tuple[TopologyTestDriver, Session]] = []
     recording = [True]
     orig_init = TopologyTestDriver.__init__
@@ -60,16 +82,7 @@ def runtime_replay(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPat
             return
         session = Session(topology, dict(config or {}), self.application_id)
         sessions.append((self, session))
-        producer = self._producer
-        produce = producer.produce
-
-        def recording_produce(topic: str, key: bytes | None, value: bytes | None, **kw: Any) -> None:
-            session.outputs.append(
-                ConsumerRecord(topic, 0, -1, kw.get("timestamp") or 0, key, value, kw.get("headers"))
-            )
-            produce(topic, key, value, **kw)
-
-        producer.produce = recording_produce  # type: ignore[method-assign]
+        _capture(self, session.outputs)
 
     def pipe(self: TopologyTestDriver, topic: str, timestamp: int, key: Any, value: Any, headers: Any,
              *, process_now: bool = True) -> None:
@@ -99,39 +112,43 @@ def runtime_replay(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPat
     if not REPLAY or report is None or not report.passed:
         return
     for drv, session in sessions:
-        builder = drv._builder
-        if builder.global_stores:
+        if drv._builder.global_stores:
             session.refuse("global stores")
         if drv._task is not None and len(drv._task.wall_punctuations):
             session.refuse("wall-clock punctuation")
         if not session.inputs:
             session.refuse("no inputs")
-        session.time_dependent = _time_dependent(drv)
-        session.has_repartition = bool(builder.internal_topics)
-        if session.time_dependent and session.has_repartition:
-            session.refuse("stream time across a repartition depends on scheduling")
-        session.rerun = _rerun(session)
         if session.replayable:
-            replay(session)
-        request.node.user_properties.append(("runtime_replay", session.why_not or "replayed"))
+            session.rerun = _rerun(session)
+            plan(session)
+        if session.replayable:
+            replay(session, replay_guarantee)
+            COVERAGE.replayed[replay_guarantee] += 1
+        how = " per task" if session.per_task else " per key" if session.linked else ""
+        request.node.user_properties.append(("runtime_replay", session.why_not or f"replayed{how}"))
+
+
+def _capture(drv: TopologyTestDriver, out: list[ConsumerRecord]) -> None:
+    """Append everything ``drv`` produces (every topic, internal ones too) to ``out``."""
+    producer = drv._producer
+    produce = producer.produce
+
+    def recording_produce(topic: str, key: bytes | None, value: bytes | None, **kw: Any) -> None:
+        out.append(ConsumerRecord(topic, 0, -1, kw.get("timestamp") or 0, key, value, kw.get("headers")))
+        produce(topic, key, value, **kw)
+
+    producer.produce = recording_produce  # type: ignore[method-assign]
 
 
 def _rerun(session: Session) -> Any:
     """A fresh driver over some of the session's inputs; returns everything it produced."""
 
-    def run(inputs: list[tuple[str, Any, Any, int, Any]]) -> list[ConsumerRecord]:
+    def run(inputs: list[Input]) -> list[ConsumerRecord]:
+        out: list[ConsumerRecord] = []
         with TopologyTestDriver(session.topology, session.config) as drv:
-            drv._outputs_log = out = []  # type: ignore[attr-defined]
-            producer = drv._producer
-            produce = producer.produce
-
-            def capture(topic: str, key: Any, value: Any, **kw: Any) -> None:
-                out.append(ConsumerRecord(topic, 0, -1, kw.get("timestamp") or 0, key, value, kw.get("headers")))
-                produce(topic, key, value, **kw)
-
-            producer.produce = capture  # type: ignore[method-assign]
+            _capture(drv, out)
             for topic, key, value, ts, headers in inputs:
                 drv._pipe(topic, ts, key, value, headers)
-            return out
+        return out
 
     return run

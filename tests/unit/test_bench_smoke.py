@@ -94,3 +94,38 @@ def test_bench_preview_smoke(capsys: pytest.CaptureFixture[str], monkeypatch: py
     results = module.main(argv)
     assert set(results) == expected and all(ratio > 0 for ratio in results.values())
     assert "through 10 nodes" in capsys.readouterr().out
+
+
+# bench_memory runs each measurement in a subprocess and prints bytes per key: its own smoke, on a few keys.
+CASES["bench_memory"] = (["--keys", "400", "--baseline-keys", "100", "--partitions", "1"], set())
+
+
+@pytest.mark.timeout(180)
+def test_bench_memory_smoke(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    spec = importlib.util.spec_from_file_location("bench_memory", BENCH / "bench_memory.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "bench_memory", module)
+    spec.loader.exec_module(module)
+    results = module.main(CASES["bench_memory"][0])
+    assert "json" in results and set(results) <= {"orjson", "json"}
+    out = capsys.readouterr().out
+    assert out.count("bytes/key") == len(results)
+
+
+# bench_eos runs both guarantees per pipeline and thread count: its own smoke, on a few records and one thread.
+CASES["bench_eos"] = (["--records", "300", "--threads", "1"], {"stateless 1 thread", "windowed 1 thread"})
+
+
+@pytest.mark.timeout(120)
+def test_bench_eos_smoke(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.syspath_prepend(str(BENCH))  # it imports bench_runtime and bench_driver
+    spec = importlib.util.spec_from_file_location("bench_eos", BENCH / "bench_eos.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "bench_eos", module)
+    spec.loader.exec_module(module)
+    argv, expected = CASES["bench_eos"]
+    results = module.main(argv)
+    assert set(results) == expected and all(ratio > 0 for ratio in results.values())
+    assert capsys.readouterr().out.count("EOS/ALOS") == len(expected)

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import ClassVar
 
 from kstreams_nb._time import Clock, SystemClock
+from kstreams_nb.clients.memory.compaction import CompactionPolicy
 from kstreams_nb.clients.memory.group import ConsumerGroup, GroupDescription
 from kstreams_nb.clients.memory.log import PartitionLog, RawRecord
 from kstreams_nb.clients.memory.transactions import TransactionCoordinator
@@ -77,10 +78,11 @@ def check_payload(key: bytes | None, value: bytes | None) -> None:
 class _Topic:
     __slots__ = ("config", "logs", "name", "round_robin")
 
-    def __init__(self, name: str, partitions: int, config: Mapping[str, str] | None) -> None:
+    def __init__(self, name: str, partitions: int, config: Mapping[str, str] | None, clock: Clock) -> None:
         self.name = name
         self.config = dict(config or {})
-        self.logs = tuple(PartitionLog(name, p) for p in range(partitions))
+        compaction = CompactionPolicy.from_config(self.config, clock.milliseconds)  # cleanup.policy=compact
+        self.logs = tuple(PartitionLog(name, p, compaction) for p in range(partitions))
         self.round_robin = itertools.count()
 
 
@@ -122,7 +124,7 @@ class EmbeddedBroker:
         self._topics: dict[str, _Topic] = {}
         self._groups_lock = threading.Lock()
         self._groups: dict[str, ConsumerGroup] = {}
-        self.transactions = TransactionCoordinator(self.find_group)
+        self.transactions = TransactionCoordinator(self.find_group, ticker)
 
     # -- the process-wide registry ------------------------------------------------------------------------------
 
@@ -166,7 +168,7 @@ class EmbeddedBroker:
                     raise BrokerError(
                         f"topic {name!r} collides with existing topic {other!r} ('.' and '_' are treated alike)"
                     )
-            self._topics[name] = _Topic(name, partitions, config)
+            self._topics[name] = _Topic(name, partitions, config, self.clock)
         self._metadata_changed()
 
     def delete_topic(self, name: str) -> None:

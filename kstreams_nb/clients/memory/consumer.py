@@ -228,6 +228,8 @@ class MemoryConsumer:
         if self._mode is None:
             raise BrokerError(f"consumer {self._client_id!r} is not subscribed to any topic nor assigned any partition")
         deadline = time.monotonic() + max(timeout, 0.0)
+        if self._read_committed:  # the coordinator has no thread: time out abandoned transactions from here
+            self._broker.transactions.abort_expired()
         try:
             while True:
                 if self._waker.clear():

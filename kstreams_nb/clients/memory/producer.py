@@ -60,6 +60,8 @@ class MemoryProducer:
         self._client_id = str(config.get("client.id") or f"producer-{next(_client_ids)}")
         txn_id = config.get("transactional.id")
         self._transactional_id: str | None = str(txn_id) if txn_id else None
+        timeout = config.get("transaction.timeout.ms")
+        self._txn_timeout_ms: int | None = int(timeout) if timeout is not None else None
         self._lock = threading.Lock()  # transaction state transitions
         self._state = _UNINITIALIZED if self._transactional_id else _READY
         self._producer_id = NO_PRODUCER
@@ -137,7 +139,7 @@ class MemoryProducer:
             if self._state != _UNINITIALIZED:
                 self._check_not_fenced()
                 raise TransactionError(f"init_transactions() was already called on producer {txn_id!r}")
-            self._producer_id, self._epoch = self._broker.transactions.init_producer(txn_id)
+            self._producer_id, self._epoch = self._broker.transactions.init_producer(txn_id, self._txn_timeout_ms)
             self._state = _READY
 
     def begin_transaction(self) -> None:

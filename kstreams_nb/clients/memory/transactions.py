@@ -6,6 +6,11 @@ new epoch) and fences it, because every later call carrying the old epoch is ref
 logs. A transaction's partitions are registered before the first append to them; ending it writes a commit or
 abort marker to each and commits (or drops) the group offsets staged by ``send_offsets_to_transaction``.
 
+A transaction left open longer than its producer's ``transaction.timeout.ms`` (60000 by default, as Kafka's) is
+aborted by the coordinator, which bumps the epoch (fencing that producer) so a crashed producer cannot hold back
+read_committed readers forever. The coordinator has no thread of its own: read_committed consumers call
+:meth:`TransactionCoordinator.abort_expired` when they poll (one clock read when nothing is due).
+
 Example::
 
     >>> from kstreams_nb.clients.memory.log import PartitionLog
@@ -23,7 +28,9 @@ from __future__ import annotations
 
 import itertools
 import logging
+import math
 import threading
+import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
@@ -38,16 +45,20 @@ __all__ = ["TransactionCoordinator"]
 
 log = logging.getLogger(__name__)
 
+_DEFAULT_TIMEOUT_S = 60.0  # Kafka's transaction.timeout.ms
+
 
 class _TxnState:
     """One transactional id: its producer id, current epoch and the open transaction's partitions and groups."""
 
-    __slots__ = ("epoch", "groups", "lock", "logs", "producer_id", "transactional_id")
+    __slots__ = ("deadline", "epoch", "groups", "lock", "logs", "producer_id", "timeout", "transactional_id")
 
     def __init__(self, transactional_id: str, producer_id: int) -> None:
         self.transactional_id = transactional_id
         self.producer_id = producer_id
         self.epoch = -1
+        self.timeout = _DEFAULT_TIMEOUT_S
+        self.deadline = math.inf  # when the open transaction times out (inf: none open)
         self.lock = threading.Lock()
         self.logs: dict[int, PartitionLog] = {}  # id(log) -> log, in the order first written
         self.groups: dict[str, ConsumerGroup] = {}
@@ -60,7 +71,8 @@ class _TxnState:
 class TransactionCoordinator:
     """Tracks every transactional id of one broker; each id has its own lock, the registry a small one.
 
-    ``group_for`` returns the consumer group of a group id (created on first use).
+    ``group_for`` returns the consumer group of a group id (created on first use); ``ticker`` (seconds,
+    monotonic) times transactions out.
 
     Example::
 
@@ -69,22 +81,29 @@ class TransactionCoordinator:
         ((0, 0), (0, 1), (1, 0))
     """
 
-    def __init__(self, group_for: Callable[[str], ConsumerGroup | None]) -> None:
+    def __init__(
+        self, group_for: Callable[[str], ConsumerGroup | None], ticker: Callable[[], float] = time.monotonic
+    ) -> None:
         self._group_for = group_for
+        self._ticker = ticker
         self._lock = threading.Lock()
         self._states: dict[str, _TxnState] = {}
         self._producer_ids = itertools.count()
+        self._next_deadline = math.inf  # the earliest deadline of an open transaction (a lower bound)
 
-    def init_producer(self, transactional_id: str) -> tuple[int, int]:
+    def init_producer(self, transactional_id: str, timeout_ms: int | None = None) -> tuple[int, int]:
         """Register (or take over) ``transactional_id``: abort its open transaction, bump the epoch.
 
-        Returns ``(producer_id, epoch)``; any producer still holding an older epoch is fenced from now on.
+        ``timeout_ms`` is the producer's ``transaction.timeout.ms`` (default 60000). Returns
+        ``(producer_id, epoch)``; any producer still holding an older epoch is fenced from now on.
         """
         with self._lock:
             state = self._states.get(transactional_id)
             if state is None:
                 state = self._states[transactional_id] = _TxnState(transactional_id, next(self._producer_ids))
         with state.lock:
+            if timeout_ms is not None:
+                state.timeout = timeout_ms / 1000
             new_epoch = state.epoch + 1
             if state.ongoing:
                 log.info(
@@ -101,6 +120,7 @@ class TransactionCoordinator:
         state = self._state(transactional_id)
         with state.lock:
             self._check_epoch(state, epoch)
+            self._started(state)
             state.logs.setdefault(id(partition_log), partition_log)
 
     def add_offsets(
@@ -123,6 +143,7 @@ class TransactionCoordinator:
             if group is None:
                 raise TransactionError(f"unknown consumer group {group_id!r}")
             group.stage_txn_offsets(state, offsets, generation, member_id, metadata)
+            self._started(state)
             state.groups.setdefault(group_id, group)
 
     def end_transaction(self, transactional_id: str, epoch: int, commit: bool) -> None:
@@ -144,7 +165,59 @@ class TransactionCoordinator:
         with state.lock:
             return state.ongoing
 
+    def abort_expired(self) -> int:
+        """Abort every transaction open for longer than its ``transaction.timeout.ms``, bumping its epoch (the
+        producer that left it open is fenced); returns how many were aborted. Cheap when none is due.
+
+        Example::
+
+            >>> now = [0.0]
+            >>> tc = TransactionCoordinator(lambda group_id: None, ticker=lambda: now[0])
+            >>> from kstreams_nb.clients.memory.log import PartitionLog
+            >>> pid, epoch = tc.init_producer("app-1", timeout_ms=1000)
+            >>> tc.add_partition("app-1", epoch, PartitionLog("t", 0))
+            >>> tc.abort_expired(), tc.is_ongoing("app-1")
+            (0, True)
+            >>> now[0] = 1.5; tc.abort_expired(), tc.is_ongoing("app-1")
+            (1, False)
+        """
+        now = self._ticker()
+        if now < self._next_deadline:
+            return 0
+        with self._lock:
+            states = list(self._states.values())
+            self._next_deadline = math.inf
+        aborted = 0
+        for state in states:
+            with state.lock:
+                if state.ongoing and state.deadline <= now:
+                    log.warning(
+                        "transactional.id %s: aborting a transaction open for longer than transaction.timeout.ms "
+                        "(%.0f ms); its producer (epoch %d) is fenced",
+                        state.transactional_id,
+                        state.timeout * 1000,
+                        state.epoch,
+                    )
+                    state.epoch += 1
+                    self._finish(state, state.epoch, commit=False)
+                    aborted += 1
+                elif state.ongoing:
+                    self._note_deadline(state.deadline)
+        return aborted
+
+    def _started(self, state: _TxnState) -> None:
+        """Start the timeout of ``state``'s transaction when it becomes ongoing (its lock held)."""
+        if not state.ongoing:
+            state.deadline = self._ticker() + state.timeout
+            self._note_deadline(state.deadline)
+
+    def _note_deadline(self, deadline: float) -> None:
+        with self._lock:
+            if deadline < self._next_deadline:
+                self._next_deadline = deadline
+
     def _finish(self, state: _TxnState, epoch: int, commit: bool) -> None:
+        state.deadline = math.inf
         for partition_log in state.logs.values():
             partition_log.write_marker(state.producer_id, epoch, commit)
         for group in state.groups.values():
