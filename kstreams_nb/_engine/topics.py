@@ -74,8 +74,16 @@ def plan_topics(
         plan.topic_configs[f"{app_id}-{topic}"] = dict(REPARTITION_CONFIG)
     additional = int((config or {}).get("windowstore.changelog.additional.retention.ms", 86_400_000))
     for sub in subs:
-        counts = [plan.partitions[t] for t in plan.source_topics[sub.id] if t in plan.partitions]
-        plan.task_counts[sub.id] = max(counts) if counts else 0
+        sized = {t: plan.partitions[t] for t in plan.source_topics[sub.id] if t in plan.partitions}
+        if len(set(sized.values())) > 1:
+            # a task is (sub-topology, partition); the consumer group's range assignment keeps partition i of
+            # equally sized topics on one member only, so a task over topics of other sizes could run twice
+            shown = ", ".join(f"{t} ({n} partitions)" for t, n in sorted(sized.items()))
+            raise TopologyError(
+                f"Sub-topology {sub.id} reads topics with different partition counts: {shown}. Give them the same "
+                f"number of partitions, or repartition one of them (KStream.repartition) before they meet."
+            )
+        plan.task_counts[sub.id] = max(sized.values()) if sized else 0
         for store in sub.stores:
             spec = builder.stores.get(store)
             if spec is not None and spec.logging_enabled:

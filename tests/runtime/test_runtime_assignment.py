@@ -5,39 +5,31 @@ from __future__ import annotations
 import pytest
 
 from kstreams_nb.clients.memory import EmbeddedBroker
-from kstreams_nb.partitioner import default_partition
+from kstreams_nb.errors import TopologyError
 from kstreams_nb.streams import KafkaStreams, State
 
-from ._support import S, Transitions, config, counting_topology, produce, read_longs, start_running
+from ._support import Transitions, config, counting_topology, produce, read_longs, start_running
 
 pytestmark = pytest.mark.timeout(60)
 
 
-def test_a_task_reading_topics_of_different_sizes_runs_on_exactly_one_thread(
+def test_a_sub_topology_reading_topics_of_different_sizes_is_refused_at_start(
     broker: tuple[str, EmbeddedBroker],
 ) -> None:
-    """Kafka assigns TASKS, not topic partitions: StreamsPartitionAssignor groups partitions with
-    PartitionGrouper (task p of a sub-topology reads partition p of every source topic that has it) and gives
-    each task, with all its partitions, to one consumer. The engine relies on the consumer group's per-topic
-    RANGE assignor instead: with source topics of 2 and 4 partitions and two stream threads, partition a-1
-    goes to one thread and b-1 to the other, so task 0_1 is created on BOTH threads with two separate
-    "counts" stores, and a key seen once on a-1 and once on b-1 is counted 1 and 1 instead of 1 and 2."""
+    """Kafka assigns TASKS (StreamsPartitionAssignor's PartitionGrouper: task p reads partition p of every source
+    topic that has it). A real client's group assignment (librdkafka has no pluggable assignor) hands out topic
+    partitions with the range assignor, which keeps partition i of EQUALLY sized topics on one member only: with
+    topics of 2 and 4 partitions, a-1 and b-1 could land on two threads and task 0_1 would count twice. So start()
+    refuses such a sub-topology, naming both topics (a documented deviation), and starts nothing."""
     name, b = broker
     b.create_topic("a", 2)
     b.create_topic("b", 4)
     b.create_topic("out", 1)
-    key = next(f"k{i}" for i in range(1000) if default_partition(S.serialize("a", f"k{i}"), 4) == 1)
     streams = KafkaStreams(counting_topology("a", "b"), config(name, **{"num.stream.threads": 2}))
-    try:
-        start_running(streams)
-        produce(b, "a", key, "x", 1, partition=1)
-        produce(b, "b", key, "x", 2, partition=1)
-        assert b.wait_until_consumed("app", ["a", "b"], timeout=10)
-        tasks = [t for ids in streams.local_tasks().values() for t in ids]
-        assert sorted(tasks) == ["0_0", "0_1", "0_2", "0_3"], streams.local_tasks()
-        assert read_longs(b, "out") == [(key, 1), (key, 2)]
-    finally:
-        streams.close(10)
+    with pytest.raises(TopologyError, match=r"different partition counts: a \(2 partitions\), b \(4 partitions\)"):
+        streams.start()
+    assert streams.state() is State.CREATED
+    assert KafkaStreams.running() == []
 
 
 def test_a_rebalance_that_keeps_the_task_keeps_its_unlogged_store(broker: tuple[str, EmbeddedBroker]) -> None:
