@@ -36,10 +36,11 @@ from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any
 
+from kstreams_nb._engine.global_thread import GlobalStreamThread
 from kstreams_nb._engine.metrics import MetricName, StreamsMetrics
 from kstreams_nb._engine.origins import LiveInstances, Origin, OriginProvider, current_origin, register_origin_provider
 from kstreams_nb._engine.query import CompositeReadOnlyKeyValueStore, CompositeReadOnlyWindowStore
-from kstreams_nb._engine.task import StreamTask
+from kstreams_nb._engine.task import TaskState
 from kstreams_nb._engine.thread import StreamThread, ThreadState
 from kstreams_nb._engine.topics import TopicPlan, plan_topics
 from kstreams_nb._time import Clock, SystemClock, to_millis
@@ -48,13 +49,11 @@ from kstreams_nb.config import StreamsConfig
 from kstreams_nb.errors import (
     ConfigError,
     InvalidStateStoreError,
-    KStreamsError,
     StreamsStateError,
     TopologyError,
     UnknownStateStoreError,
 )
-from kstreams_nb.records import TaskId, TopicPartition
-from kstreams_nb.state import read_only_view
+from kstreams_nb.records import TopicPartition
 from kstreams_nb.state.directory import clean_up_application
 
 __all__ = ["KafkaStreams", "MetricName", "OriginProvider", "State", "register_origin_provider"]
@@ -130,9 +129,7 @@ class KafkaStreams:
         self._threads: list[StreamThread] = []
         self._threads_lock = threading.Lock()
         self._stopping = False
-        self._global_task: StreamTask | None = None
-        self._global_consumer: Any = None
-        self._global_lock = threading.RLock()
+        self._global_thread: GlobalStreamThread | None = None
         self.process_id = uuid.uuid4()
         self.plan: TopicPlan | None = None
         self.exception: BaseException | None = None
@@ -232,12 +229,15 @@ class KafkaStreams:
         n = int(self.config["num.stream.threads"])
         client_id = self.config["client.id"] or f"{app_id}-{self.process_id}"
         try:  # everything that can fail happens before the client leaves CREATED
-            self._start_global(supplier)
+            if self._builder.global_stores:  # bootstrapped before any stream thread starts
+                self._global_thread = GlobalStreamThread(
+                    self._builder, self.config, supplier, self._clock, client_id, self._global_failed
+                )
+                self._global_thread.bootstrap()
             for i in range(1, n + 1):
                 thread = StreamThread(
                     i, self._builder, self.config, supplier, self._clock, plan, client_id, self._on_thread_state,
-                    self._global_views(), self._update_global if self._global_task else None,
-                    process_id=str(self.process_id),
+                    self._global_views(), process_id=str(self.process_id),
                 )
                 self._threads.append(thread)
         except BaseException:
@@ -248,6 +248,8 @@ class KafkaStreams:
             raise
         self._set_state(State.REBALANCING)
         self._live_key = _live.add(self)
+        if self._global_thread is not None:
+            self._global_thread.start()
         for thread in self._threads:
             thread.start()
 
@@ -264,62 +266,15 @@ class KafkaStreams:
                 log.warning("%r did not stop within %.0fs; starting the new instance anyway", other,
                             _CLOSE_EARLIER_RUN_TIMEOUT)
 
-    def _start_global(self, supplier: ClientSupplier) -> None:
-        """Bootstrap global stores to the end of their topics before stream threads start."""
-        b = self._builder
-        if not b.global_stores:
-            return
-        names = [n for n in b.nodes if n in b.global_node_names()]
-        consumer = self._global_consumer = supplier.restore_consumer(
-            {"bootstrap.servers": self.config["bootstrap.servers"], "client.id": "global-consumer",
-             "isolation.level": "read_committed" if self.config.exactly_once else "read_uncommitted"}
-        )
-        admin = supplier.admin({"bootstrap.servers": self.config["bootstrap.servers"]})
-        try:
-            tps = [
-                TopicPartition(g.topic, p)
-                for g in b.global_stores.values()
-                for p in range(admin.partitions_for(g.topic) or 0)
-            ]
-        finally:
-            admin.close()
-        task = StreamTask(TaskId(-1, -1), b, names, tps, self.config, _NoProducer(), self._clock,
-                          application_id=str(self.config.application_id))
-        self._global_task = task
-        task.initialize()
-        consumer.assign(tps)
-        consumer.seek_to_beginning(tps)
-        ends = consumer.end_offsets(tps)
-        timeout_s = int(self.config["task.timeout.ms"]) / 1000
-        deadline = time.monotonic() + timeout_s
-        while any(consumer.position(tp) < ends[tp] for tp in tps):
-            if time.monotonic() > deadline:
-                behind = {str(tp): (consumer.position(tp), end) for tp, end in ends.items()}
-                raise StreamsStateError(
-                    f"global stores did not bootstrap within task.timeout.ms ({timeout_s:.0f}s); "
-                    f"(position, end) per partition: {behind}"
-                )
-            self._update_global(timeout=0.05)
-
     def _global_views(self) -> dict[str, Any] | None:
         """What stream tasks see of global stores: read-only views (Kafka's rule), locked against updates."""
-        if self._global_task is None:
-            return None
-        return {name: read_only_view(store, self._global_lock) for name, store in self._global_task.stores.items()}
+        return None if self._global_thread is None else self._global_thread.views()
 
-    def _update_global(self, timeout: float = 0.0) -> None:
-        with self._global_lock:
-            task, consumer = self._global_task, self._global_consumer
-            if task is None:
-                return
-            records = consumer.poll_batch(1000, timeout)
-            by_tp: dict[TopicPartition, list[Any]] = {}
-            for r in records:
-                by_tp.setdefault(TopicPartition(r.topic, r.partition), []).append(r)
-            for tp, raws in by_tp.items():
-                task.add_records(tp, raws)
-            while task.process():
-                pass
+    def _global_failed(self, error: BaseException) -> None:
+        """The global stream thread died: the client shuts down (Kafka replaces no global thread)."""
+        self.exception = error
+        if self._set_state(State.PENDING_ERROR):
+            threading.Thread(target=self._shutdown_to, args=(State.ERROR,), daemon=True).start()
 
     def _on_thread_state(self, thread: StreamThread, new: ThreadState, old: ThreadState) -> None:
         if new is ThreadState.PARTITIONS_REVOKED or new is ThreadState.PARTITIONS_ASSIGNED:
@@ -344,9 +299,7 @@ class KafkaStreams:
                     replacement = StreamThread(
                         thread.index, self._builder, self.config, self._supplier, self._clock, self.plan,
                         thread.name.rsplit("-StreamThread-", 1)[0], self._on_thread_state,
-                        self._global_views(),
-                        self._update_global if self._global_task else None,
-                        process_id=str(self.process_id),
+                        self._global_views(), process_id=str(self.process_id),
                     )
                     self._threads[self._threads.index(thread)] = replacement
                     replacement.start()
@@ -373,13 +326,9 @@ class KafkaStreams:
         self._set_state(final)
 
     def _close_global(self) -> None:
-        with self._global_lock:
-            if self._global_task is not None:
-                self._global_task.close()
-                self._global_task = None
-            if self._global_consumer is not None:
-                self._global_consumer.close()
-                self._global_consumer = None
+        global_thread, self._global_thread = self._global_thread, None
+        if global_thread is not None:
+            global_thread.close()
 
     def close(self, timeout: float | timedelta | None = None) -> bool:
         """Stop processing (committing what was processed) and release everything.
@@ -495,6 +444,13 @@ class KafkaStreams:
         """
         self._check_queryable()
         instances = self._store_instances(name)
+        if not instances and any(
+            name in task.stores for thread in list(self._threads) for task in list(thread.tasks.tasks.values())
+        ):
+            raise InvalidStateStoreError(
+                f"store {name!r} is restoring from its changelog: query it again once the instance is RUNNING "
+                f"(streams.wait_for_state(State.RUNNING))"
+            )
         if not instances:
             raise UnknownStateStoreError(f"no local store named {name!r}")
         provider = lambda: self._store_instances(name)  # noqa: E731 - re-read: tasks move on rebalance
@@ -512,12 +468,15 @@ class KafkaStreams:
     def _store_instances(self, name: str) -> list[tuple[Any, Any]]:
         self._check_queryable()
         found: list[tuple[Any, Any]] = []
-        if self._global_task is not None and name in self._global_task.stores:
-            found.append((self._global_lock, self._global_task.stores[name]))
+        global_thread = self._global_thread
+        if global_thread is not None and name in (global_stores := global_thread.stores()):
+            found.append((global_thread.lock, global_stores[name]))
         for thread in list(self._threads):
-            with thread.lock:
+            with thread.lock:  # a restoring task's store is incomplete: not queried (Kafka's default)
                 found.extend(
-                    (thread.lock, task.stores[name]) for task in thread.tasks.tasks.values() if name in task.stores
+                    (thread.lock, task.stores[name])
+                    for task in thread.tasks.tasks.values()
+                    if name in task.stores and task.state is TaskState.RUNNING
                 )
         return found
 
@@ -554,16 +513,3 @@ class KafkaStreams:
 
 # Kafka's KafkaStreams.State, nested as in Java: ``KafkaStreams.State.RUNNING``
 KafkaStreams.State = State  # type: ignore[attr-defined]
-
-
-class _NoProducer:
-    """Global tasks never produce (their stores are not logged: the topic is the changelog)."""
-
-    def produce(self, topic: str, *args: Any, **kwargs: Any) -> None:
-        raise KStreamsError(f"a global store processor tried to write to topic {topic!r}; global processors cannot")
-
-    def partitions_for(self, topic: str) -> int:
-        return 1
-
-    def flush(self, timeout: float | None = None) -> None:
-        return None

@@ -15,6 +15,7 @@ from kstreams_nb._engine.handlers import (
     send_dead_letter,
 )
 from kstreams_nb._engine.nodes import _PASS_THROUGH, Node
+from kstreams_nb._engine.partition_metadata import ProcessorMetadata
 from kstreams_nb._time import to_millis
 from kstreams_nb.errors import ProcessingError, SerializationError, StreamsStateError, UnknownStateStoreError
 from kstreams_nb.processor import Cancellable, PunctuationType
@@ -49,6 +50,7 @@ class ProcessorContextImpl:
         "offset",
         "partition",
         "processing_handler",
+        "processor_metadata",
         "production_handler",
         "raw",
         "task_id",
@@ -81,6 +83,8 @@ class ProcessorContextImpl:
         self.raw: ConsumerRecord | None = None
         self.production_handler = resolve_handler(app_configs, "production.exception.handler")
         self.dead_letter_topic: str | None = app_configs.get(DLQ_TOPIC)
+        #: committed with the task's offsets and merged back from them by a new task (Kafka's ProcessorMetadata)
+        self.processor_metadata = ProcessorMetadata()
 
     # ---- what processors see
     @property
@@ -172,6 +176,26 @@ class ProcessorContextImpl:
     def commit(self) -> None:
         """Ask for a commit as soon as possible."""
         self._task.commit_requested = True
+
+    def add_processor_metadata_key_value(self, key: str, value: int) -> None:
+        """Keep ``value`` under ``key`` in the metadata committed with the task's offsets, so the task finds it
+        again after a restart (Kafka's InternalProcessorContext; a windowed aggregation keeps its last emitted
+        window close time under its store's name).
+
+        Example::
+
+            >>> from kstreams_nb._engine.partition_metadata import ProcessorMetadata
+            >>> ctx = ProcessorContextImpl.__new__(ProcessorContextImpl)
+            >>> ctx.processor_metadata = ProcessorMetadata()
+            >>> ctx.add_processor_metadata_key_value("counts", 90)
+            >>> ctx.processor_metadata_for_key("counts"), ctx.processor_metadata_for_key("other")
+            (90, None)
+        """
+        self.processor_metadata.put(key, value)
+
+    def processor_metadata_for_key(self, key: str) -> int | None:
+        """The value kept under ``key`` (restored from the committed offsets' metadata), or None."""
+        return self.processor_metadata.get(key)
 
     # ---- engine side
     def processing_failed(self, node: Node, record: Record, error: Exception) -> None:

@@ -1,16 +1,18 @@
-"""TaskManager: turns assigned partitions into tasks (sub-topology × partition), restores their stores from
-changelogs, routes polled records to them, and commits their progress."""
+"""TaskManager: turns assigned partitions into tasks (sub-topology × partition), has their stores restored from
+changelogs by the thread's ChangelogReader (a batch per loop pass), routes polled records to them, and commits
+their progress."""
 
 from __future__ import annotations
 
-import base64
 import logging
-import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from kstreams_nb._engine.checkpoints import read_task_checkpoint, restore_start, write_task_checkpoints
+from kstreams_nb._engine.changelog_reader import ChangelogReader
+from kstreams_nb._engine.checkpoints import write_task_checkpoints
+from kstreams_nb._engine.partition_metadata import commit_metadata, read_commit_metadata
 from kstreams_nb._engine.producer import StreamsProducer
+from kstreams_nb._engine.state_manager import ProcessorStateManager
 from kstreams_nb._engine.task import StreamTask, TaskState
 from kstreams_nb._engine.topics import TopicPlan
 from kstreams_nb._time import Clock
@@ -53,6 +55,7 @@ class TaskManager:
         plan: TopicPlan,
         global_stores: Mapping[str, Any] | None = None,
         lag: Callable[[TopicPartition], int | None] | None = None,
+        restore_batch: int = 1000,
     ) -> None:
         self._builder = builder
         self._config = config
@@ -70,6 +73,10 @@ class TaskManager:
         self._by_partition: dict[TopicPartition, StreamTask] = {}
         self._subtopology_of = subtopology_resolver(builder, application_id)
         self._subs = {s.id: s for s in builder.subtopologies()}
+        #: the state managers of the active and suspended tasks
+        self._states: dict[TaskId, ProcessorStateManager] = {}
+        #: restores the tasks in RESTORING state, at most ``restore_batch`` changelog records per loop pass
+        self.reader = ChangelogReader(restore_consumer, restore_batch)
 
     # ------------------------------------------------------------------ assignment
     def subtopology_of(self, topic: str) -> int:
@@ -90,20 +97,24 @@ class TaskManager:
             if task is not None:  # a pattern topic created later joins a running task
                 for tp in tps:
                     task.add_partition(tp)
+                if task.state is TaskState.RESTORING:
+                    _pause(consumer, tps)
             elif task_id in self.suspended:
                 task = self.suspended.pop(task_id)
                 task.resume(tps)
                 self.tasks[task_id] = task
                 log.info("task %s resumed for %s", task_id, [str(tp) for tp in tps])
             else:
-                task = self._create(task_id, tps)
+                task = self._create(task_id, tps, consumer)
             for tp in tps:
                 self._by_partition[tp] = task
             self._initialize_time(task, tps, consumer)
         for task_id in list(self.suspended):
             self._close(self.suspended.pop(task_id), clean=True)
 
-    def _create(self, task_id: TaskId, tps: list[TopicPartition]) -> StreamTask:
+    def _create(self, task_id: TaskId, tps: list[TopicPartition], consumer: Any) -> StreamTask:
+        """A new task, RESTORING (its input partitions paused) until the reader has restored its stores, or
+        RUNNING at once when it has nothing to restore."""
         task = StreamTask(
             task_id,
             self._builder,
@@ -115,10 +126,14 @@ class TaskManager:
             application_id=self._app_id,
             global_stores=self._global_stores,
         )
+        manager = self._states[task_id] = ProcessorStateManager(task, self._config, exactly_once=self._eos)
         try:
             task.initialize_stores()
-            self._restore(task)
-            task.initialize_processors()
+            manager.register_changelogs()
+            if self.reader.register(manager):
+                task.initialize_processors()
+            else:
+                _pause(consumer, tps)
         except BaseException:
             self._close(task, clean=False)
             raise
@@ -129,47 +144,34 @@ class TaskManager:
         return task
 
     def _initialize_time(self, task: StreamTask, tps: list[TopicPartition], consumer: Any) -> None:
-        """Seed partition times from the committed offsets' metadata, so stream time survives restarts."""
+        """Seed partition times and the processor metadata from the committed offsets' metadata, so stream time
+        and what processors keep there survive restarts."""
         read = getattr(consumer, "committed_metadata", None)
         if read is None:
             return
-        times = {tp: t for tp, meta in read(tps).items() if (t := decode_partition_time(meta)) is not None}
+        times, processor_metadata = read_commit_metadata(read(tps))
+        task.ctx.processor_metadata.update(processor_metadata)
         if times:
             task.initialize_time(times)
 
-    def _restore(self, task: StreamTask) -> None:
-        """Replay each logged store's changelog partition into the store (CREATED → RESTORING → RUNNING)."""
-        rc = self._restore_consumer
-        checkpoint = read_task_checkpoint(task, self._config)
-        for store_name, (store, restore, logged) in task.registered.items():
-            if not logged:
-                continue
-            tp = TopicPartition(task.changelog_topic(store_name), task.task_id.partition)
-            rc.assign([tp])
-            end = rc.end_offsets([tp])[tp]
-            start = restore_start(task, store, tp, checkpoint.get(tp), end, self._config)
-            if start is None:
-                rc.seek_to_beginning([tp])
-            else:
-                rc.seek(tp, start)
-            deadline = time.monotonic() + float(self._config.get("task.timeout.ms", 300_000)) / 1000
-            restored = 0
-            while rc.position(tp) < end:
-                batch = rc.poll_batch(1000, 0.05)
-                triples = [(r.key, r.value, r.timestamp) for r in batch if r.offset < end]
-                if triples:
-                    restore(triples)
-                    restored += len(triples)
-                    task.restored += len(triples)
-                task.restore_remaining[store_name] = max(0, end - rc.position(tp))
-                if time.monotonic() > deadline:
-                    raise StateStoreError(
-                        f"task {task.task_id}: restoring store {store_name!r} from {tp} timed out at offset "
-                        f"{rc.position(tp)} of {end}"
-                    )
-            rc.assign([])
-            if restored:
-                log.info("task %s restored %d records into %s from %s", task.task_id, restored, store_name, tp)
+    def restoring(self) -> bool:
+        """True while some task is RESTORING."""
+        return self.reader.restoring()
+
+    def restore(self, consumer: Any, timeout: float = 0.0) -> int:
+        """Restore one batch of changelog records (waiting up to ``timeout`` seconds for some); the tasks it
+        completes initialize their processors and become RUNNING, their input partitions resumed in
+        ``consumer``. Returns how many tasks completed."""
+        done = self.reader.restore(timeout)
+        for manager in done:
+            task = manager.task
+            try:
+                task.initialize_processors()
+            except BaseException:
+                self._close(self._detach(task.task_id), clean=False)
+                raise
+            _resume(consumer, list(task.partition_group.queues))
+        return len(done)
 
     def handle_revocation(self, partitions: Iterable[TopicPartition], consumer: Any) -> None:
         """Commit the tasks of revoked partitions, then suspend them: processors close, stores stay, so a task
@@ -181,6 +183,9 @@ class TaskManager:
         self.commit(consumer, None if self._eos else [self.tasks[t] for t in revoked])
         for task_id in revoked:
             task = self._detach(task_id)
+            if task.state is TaskState.RESTORING:  # its stores are incomplete: nothing to resume from
+                self._close(task, clean=True)
+                continue
             try:
                 task.suspend()
             except BaseException:
@@ -200,17 +205,13 @@ class TaskManager:
         return task
 
     def _close(self, task: StreamTask, clean: bool) -> None:
-        try:
-            if clean:
-                write_task_checkpoints([task], self._restore_consumer, self._config)
-            task.close()
-        except Exception:
-            if clean:
-                raise
-            log.exception("error while closing task %s dirty", task.task_id)
+        """Close ``task`` through its state manager (dirty under exactly-once wipes its state)."""
+        self.reader.unregister(task.task_id)
+        self._states.pop(task.task_id).close(clean, self._restore_consumer)
 
     def close_all(self, clean: bool) -> None:
         """Close every task, active or suspended (dirty: errors logged, nothing committed)."""
+        self.reader.clear()
         for task_id in list(self.tasks):
             self._close(self._detach(task_id), clean)
         for task_id in list(self.suspended):
@@ -261,12 +262,27 @@ class TaskManager:
             task_offsets = task.prepare_commit()
             offsets.update(task_offsets)
             times = task.partition_times()
-            metadata.update({tp: encode_partition_time(times[tp]) for tp in task_offsets if tp in times})
+            metadata.update(commit_metadata(task_offsets, times, task.ctx.processor_metadata))
         self._producer.commit(offsets, metadata, consumer)
         if not eos:  # under exactly-once a running task keeps no checkpoint (written on clean close only)
             checkpointed = self.tasks.values() if tasks is None else tasks
             write_task_checkpoints(checkpointed, self._restore_consumer, self._config)
         return offsets
+
+
+def _pause(consumer: Any, tps: list[TopicPartition]) -> None:
+    """Pause the input partitions of a restoring task in the main consumer (their records would only wait)."""
+    pause = getattr(consumer, "pause", None)
+    if pause is not None and tps:
+        pause(tps)
+
+
+def _resume(consumer: Any, tps: list[TopicPartition]) -> None:
+    """Resume the input partitions of a task that finished restoring (those still assigned)."""
+    resume = getattr(consumer, "resume", None)
+    if resume is not None and tps:
+        assigned = set(consumer.assignment())
+        resume([tp for tp in tps if tp in assigned])
 
 
 def _step_over_markers(task: StreamTask, consumer: Any, assigned: set[TopicPartition]) -> bool:
@@ -280,21 +296,3 @@ def _step_over_markers(task: StreamTask, consumer: Any, assigned: set[TopicParti
             queue.committable = position
             moved = True
     return moved
-
-
-def encode_partition_time(partition_time: int) -> str:
-    """Kafka's TopicPartitionMetadata (version 1): base64 of a magic byte and the 8-byte partition time."""
-    return base64.b64encode(bytes([1]) + partition_time.to_bytes(8, "big", signed=True)).decode("ascii")
-
-
-def decode_partition_time(metadata: str | None) -> int | None:
-    """The partition time in committed metadata written by Kafka Streams (versions 1 and 2), or None."""
-    if not metadata:
-        return None
-    try:
-        raw = base64.b64decode(metadata, validate=True)
-    except ValueError:
-        return None
-    if len(raw) < 9 or raw[0] not in (1, 2):
-        return None
-    return int.from_bytes(raw[1:9], "big", signed=True)

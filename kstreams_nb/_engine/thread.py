@@ -93,6 +93,18 @@ def _client_config(config: StreamsConfig, *prefixes: str) -> dict[str, Any]:
     return out
 
 
+def _restore_max_records(config: StreamsConfig) -> int:
+    """Changelog records restored per loop pass: the restore consumer's ``max.poll.records`` (Kafka's
+    ``restore.consumer.`` and ``consumer.`` prefixes, then the Streams-wide key; 1000 by default)."""
+    for key in ("restore.consumer.max.poll.records", "consumer.max.poll.records", "max.poll.records"):
+        value = config.get(key)
+        if value is not None:
+            if int(value) < 1:
+                raise ConfigError(f"{key} must be at least 1, got {value!r}")
+            return int(value)
+    return 1000
+
+
 def _make_clients(
     config: StreamsConfig,
     clients: Any,
@@ -153,7 +165,6 @@ class StreamThread(threading.Thread):
         client_id: str,
         on_state: Callable[[StreamThread, ThreadState, ThreadState], None],
         global_stores: Mapping[str, Any] | None = None,
-        before_process: Callable[[], None] | None = None,
         process_id: str | None = None,
     ) -> None:
         super().__init__(name=f"{client_id}-StreamThread-{index}", daemon=True)
@@ -162,7 +173,6 @@ class StreamThread(threading.Thread):
         self._clock = clock
         self._plan = plan
         self._on_state = on_state
-        self._before_process = before_process
         self.state = ThreadState.CREATED
         self._state_lock = threading.Lock()
         self._stopping = threading.Event()
@@ -180,7 +190,7 @@ class StreamThread(threading.Thread):
             config, clients, app_id, self.name, assignor, member, self.transactional_id
         )
         self.tasks = TaskManager(builder, config, app_id, self.producer, self.restore_consumer, clock, plan,
-                                 global_stores, lag=self.consumer.lag)
+                                 global_stores, lag=self.consumer.lag, restore_batch=_restore_max_records(config))
         #: counters read by KafkaStreams.metrics()
         self.metrics = ThreadMetrics(clock)
         self._subscription = self._subscription_for(builder, plan)
@@ -287,10 +297,12 @@ class StreamThread(threading.Thread):
             self.consumer.seek_to_end(latest)
 
     def _on_assign(self, partitions: list[TopicPartition]) -> None:
+        """Create or resume the tasks; the thread is RUNNING now, or once its tasks have restored their stores."""
         self._set_state(ThreadState.PARTITIONS_ASSIGNED)
         with self.lock:
             self.tasks.handle_assignment(partitions, self.consumer)
-        self._set_state(ThreadState.RUNNING)
+        if not self.tasks.restoring():
+            self._set_state(ThreadState.RUNNING)
 
     def _on_lost(self, partitions: list[TopicPartition]) -> None:
         self._set_state(ThreadState.PARTITIONS_REVOKED)
@@ -304,15 +316,20 @@ class StreamThread(threading.Thread):
             self.tasks.handle_revocation(partitions, self.consumer)
 
     def run_once(self) -> None:
-        """One iteration: poll, process every buffered record, punctuate, maybe commit."""
+        """One iteration: poll, restore one batch of changelog records (while some task is RESTORING), process
+        every buffered record of the RUNNING tasks, punctuate, maybe commit.
+
+        While tasks restore, the main consumer polls without waiting and the restore consumer waits instead (up
+        to ``poll.ms``, unless records wait to be processed), as Kafka's StreamThread and StoreChangelogReader."""
         tasks = self.tasks
-        busy = any(t.has_records_queued() for t in tasks.tasks.values())
-        records = self.consumer.poll_batch(self._max_poll, 0.0 if busy else self._poll_timeout)
+        busy = any(t.has_records_queued() for t in tasks.running())
+        restoring = tasks.restoring()
+        records = self.consumer.poll_batch(self._max_poll, 0.0 if busy or restoring else self._poll_timeout)
         self.metrics.polled(self.consumer)
-        if self._before_process is not None:
-            self._before_process()
         if records:
             tasks.add_records(records)
+        if restoring:
+            self._restore_batch(0.0 if busy or records else self._poll_timeout)
         while True:
             processed = 0
             for task in tasks.running():
@@ -330,6 +347,15 @@ class StreamThread(threading.Thread):
         with self.lock:
             for task in tasks.running():
                 task.maybe_punctuate_system_time()
+
+    def _restore_batch(self, timeout: float) -> None:
+        """One bounded batch of restoration (waiting up to ``timeout`` seconds for changelog records); the
+        thread turns RUNNING when its last restoring task is done."""
+        tasks = self.tasks
+        with self.lock:
+            tasks.restore(self.consumer, timeout)
+        if not tasks.restoring() and self.state is ThreadState.PARTITIONS_ASSIGNED:
+            self._set_state(ThreadState.RUNNING)
 
     def _maybe_commit(self, force: bool = False) -> None:
         now = self._clock.milliseconds()

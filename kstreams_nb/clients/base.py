@@ -213,6 +213,37 @@ class Consumer(Protocol):
         """Fetch these partitions from their end offset (LSO under read_committed, else high watermark) next."""
         ...
 
+    def pause(self, partitions: Sequence[TopicPartition]) -> None:
+        """Stop returning records of these assigned partitions from ``poll_batch`` until ``resume``; their
+        positions, lag and the assignment stay as they are, and no rebalance follows (Kafka's ``pause``). A pause
+        ends with the partition's assignment: a rebalance drops every pause (the eager protocol revokes all
+        partitions), ``assign`` keeps those of the partitions it keeps. BrokerError for a partition not assigned.
+
+        Example::
+
+            >>> from kstreams_nb.clients.memory import EmbeddedBroker, MemoryClientSupplier
+            >>> broker = EmbeddedBroker()
+            >>> broker.create_topic("t")
+            >>> _ = broker.produce("t", None, b"x")
+            >>> c: Consumer = MemoryClientSupplier(broker).consumer({})
+            >>> tp = TopicPartition("t", 0)
+            >>> c.assign([tp]); c.pause([tp])
+            >>> c.poll_batch(10, timeout=0.0), c.paused(), c.lag(tp)
+            ([], {TopicPartition(topic='t', partition=0)}, 1)
+            >>> c.resume([tp]); [r.value for r in c.poll_batch(10, timeout=0.0)]
+            [b'x']
+        """
+        ...
+
+    def resume(self, partitions: Sequence[TopicPartition]) -> None:
+        """Return records of these paused partitions again, from their positions (no-op for one not paused);
+        BrokerError for a partition not assigned."""
+        ...
+
+    def paused(self) -> set[TopicPartition]:
+        """The assigned partitions paused now (a copy)."""
+        ...
+
     def position(self, tp: TopicPartition) -> int: ...
 
     def lag(self, tp: TopicPartition) -> int | None:

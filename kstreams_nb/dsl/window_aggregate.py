@@ -10,7 +10,9 @@ With ``EmitStrategy.on_window_close()`` nothing is forwarded on update; after ea
 have closed since the last emission (``end <= observed - grace``) are forwarded once each, oldest first, as
 ``Change(final, None)`` with the aggregate's timestamp. As in Kafka, these checks are throttled to one per
 ``__emit.interval.ms.kstreams.windowed.aggregation__`` ms of wall-clock time (1000 by default; the
-TopologyTestDriver sets 0).
+TopologyTestDriver sets 0). The close time of the last emission is kept in the task's processor metadata under
+the store's name, which is committed with the offsets: after a restart the aggregation emits only the windows
+it had not emitted yet (Kafka's ``lastEmitWindowCloseTime``).
 
 Example::
 
@@ -107,6 +109,7 @@ class _WindowAggregate(Processor):
         self.last_emit_close = _NO_TIMESTAMP
         self.next_emit_check = 0
         self.emit_interval = _DEFAULT_EMIT_INTERVAL_MS
+        self.last_emit_read = False
         self.dropped = 0
         self.emitted = 0
 
@@ -116,6 +119,7 @@ class _WindowAggregate(Processor):
         if self.emit_final:
             configs = getattr(context, "app_configs", None) or {}
             self.emit_interval = int(configs.get(EMIT_INTERVAL_CONFIG, _DEFAULT_EMIT_INTERVAL_MS))
+            self.last_emit_read = False  # read at the first emit check: the task may seed its metadata after init
 
     def process(self, record: Record) -> None:
         key = record.key
@@ -155,6 +159,8 @@ class _WindowAggregate(Processor):
         if now < self.next_emit_check:
             return
         self.next_emit_check = now + self.emit_interval
+        if not self.last_emit_read:
+            self._read_last_emit()
         last = self.last_emit_close
         if last != _NO_TIMESTAMP and last >= close_time:
             return
@@ -171,6 +177,17 @@ class _WindowAggregate(Processor):
                 self.emitted += 1
                 forward(Record._unchecked(windowed_key, Change(vt.value, None), vt.timestamp, headers))
         self.last_emit_close = close_time
+        keep = getattr(self.context, "add_processor_metadata_key_value", None)
+        if keep is not None:
+            keep(self.spec.store_name, close_time)
+
+    def _read_last_emit(self) -> None:
+        """The last emitted close time the task committed (InternalProcessorContext.processorMetadataForKey)."""
+        self.last_emit_read = True
+        read = getattr(self.context, "processor_metadata_for_key", None)
+        stored = read(self.spec.store_name) if read is not None else None
+        if stored is not None and stored > self.last_emit_close:
+            self.last_emit_close = stored
 
     # ---- drops (off the happy path: logging is fine here)
     def _skip_null_key(self) -> None:

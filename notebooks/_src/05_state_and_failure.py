@@ -8,13 +8,14 @@
 # the input from the last **committed** offset.
 #
 # This notebook counts clicks per user, stops the application cleanly and restarts it (sections 1-3), then makes
-# it **crash** on a record it cannot handle and recovers from the crash (sections 4-5).
+# it **crash** on a record it cannot handle and recovers from the crash (sections 4-5), and finally runs the same
+# crash under exactly-once (section 6).
 #
-# **Delivery guarantee.** kstreams_nb runs **at-least-once** today: the input offsets are committed every
+# **Delivery guarantee.** By default (`processing.guarantee=at_least_once`) the input offsets are committed every
 # `commit.interval.ms` (and on a clean `close()`), while store updates reach the changelog as they happen. A clean
 # `close()` commits first and loses or repeats nothing. After a crash, the records processed since the last
-# commit are processed again, so a count may include them twice: section 5 shows exactly that. Exactly-once
-# processing (`processing.guarantee=exactly_once_v2`) comes with a later release.
+# commit are processed again, so a count may include them twice: section 5 shows exactly that. With
+# `processing.guarantee=exactly_once_v2` the same crash leaves every click counted exactly once: section 6.
 
 # %%
 from kstreams_nb import KafkaStreams, Serdes, TopicPartition
@@ -153,13 +154,13 @@ kstreams_log.propagate = False  # only to the list, not to stderr
 
 # %% [markdown]
 # `offsets()` shows, for each partition of `clicks`, the offset `click-app` has committed (the next one to read;
-# None where it never committed) and the end of the log. `second` is closed cleanly first, so it has committed
-# everything:
+# None where it never committed) and the end of the log (section 6 passes another broker and application id).
+# `second` is closed cleanly first, so it has committed everything:
 
 # %%
-def offsets():
-    ends = broker.end_offsets("clicks")
-    return {p: {"committed": broker.committed("click-app", TopicPartition("clicks", p)), "end": end}
+def offsets(on=broker, app_id="click-app"):
+    ends = on.end_offsets("clicks")
+    return {p: {"committed": on.committed(app_id, TopicPartition("clicks", p)), "end": end}
             for p, end in ends.items()}
 
 
@@ -181,10 +182,10 @@ print(crashing.exception)
 print(*log_lines.take(), sep="\n")
 
 # %% [markdown]
-# The log tells the story: the instance restored the store (7 changelog records), created its two tasks,
-# processed alice's clicks at offsets 7 and 8, and failed on offset 9. The handler's ERROR line names the record
-# (topic, partition, offset) and the node whose code raised; the last line is the stream thread dying of the
-# `ProcessingError` that wraps the `AttributeError` (also kept in `crashing.exception`). The instance is gone:
+# The log tells the story: the instance created its two tasks, restored the store of task 0_0 (7 changelog
+# records), processed alice's clicks at offsets 7 and 8, and failed on offset 9. The handler's ERROR line names the
+# record (topic, partition, offset) and the node whose code raised; the last line is the stream thread dying of
+# the `ProcessingError` that wraps the `AttributeError` (also kept in `crashing.exception`). The instance is gone:
 # ERROR is a final state, and its stores can no longer be queried.
 # (`set_uncaught_exception_handler(lambda e: "REPLACE_THREAD")` would start a new thread instead; it would
 # resume from the same committed offset and meet the same record again, so a poison record needs a processing
@@ -264,11 +265,125 @@ print(f"✓ every good click counted at least once; alice's {replayed} replayed 
       f"the poison record at offset {poison_offset} skipped")
 
 # %% [markdown]
-# **Exactly-once** (`processing.guarantee=exactly_once_v2`) is what removes these duplicates: the store updates,
-# the output records and the input offsets of one commit go into one transaction, so the updates written by the
-# crashing instance would be aborted with it, the changelog would restore alice's count to 4, and offsets 7 and 8
-# would be processed exactly once. It comes with a later release: today `start()` refuses `exactly_once_v2` with
-# a ConfigError.
+# ## 6. The same crash under exactly-once
+#
+# `"processing.guarantee": "exactly_once_v2"` changes how an instance commits. Each stream thread gets one
+# **transactional** producer: the store updates it writes to the changelog, the records it writes to the output
+# and the input offsets it has consumed all go into one transaction, committed every `commit.interval.ms` (100 ms
+# by default under exactly-once; `config` sets 50). Its consumers read with `isolation.level=read_committed`: the
+# records of a transaction stay invisible to them until it commits, and are skipped if it aborts.
+#
+# To keep this section apart from sections 1-5 (their changelog, their committed offsets), it runs on a broker of
+# its own (`nb-05-eos`, with the same topic names) under an `application.id` of its own. `eos` holds the entries
+# that differ from `config`, for `start()`; `eos_config` is the whole config, for `produce` and `read`. The
+# clicks are the same: `clicks` is the DataFrame of section 5, the eleven clicks of sections 1-5 in offset order.
+# One instance counts the first seven, as `first` and `second` did, and is closed cleanly:
+
+# %%
+eos_broker = EmbeddedBroker.reset("nb-05-eos")
+eos_broker.create_topic("clicks", partitions=2)
+eos_broker.create_topic("clicks-per-user", partitions=2)
+eos = {"application.id": "click-app-eos", "bootstrap.servers": "memory://nb-05-eos",
+       "processing.guarantee": "exactly_once_v2"}
+eos_config = {**config, **eos}
+
+produce("clicks", clicks.iloc[:7], config=eos_config)
+first_eos = start(eos)
+assert first_eos.wait_until_processed(timeout=30)
+print(counts(first_eos))
+first_eos.close()
+eos_committed_before_crash = offsets(eos_broker, "click-app-eos")[0]["committed"]
+print(offsets(eos_broker, "click-app-eos"))
+print(*log_lines.take(), sep="\n")
+
+# %% [markdown]
+# Now alice's four clicks of section 4, the poison record among them, and again an instance that commits once a
+# minute, so that the crash finds alice's updates in a transaction that is still open:
+
+# %%
+produce("clicks", clicks.iloc[7:], config=eos_config)
+crashing_eos = KafkaStreams(topology, {**eos_config, "commit.interval.ms": 60_000})
+crashing_eos.start()
+assert crashing_eos.wait_for_state(State.ERROR, timeout=30), crashing_eos.state()
+print(crashing_eos.state())
+print(*log_lines.take(), sep="\n")
+
+# %% [markdown]
+# The same story as in section 4, up to the end: the thread died of an exception, so as it closed it **aborted**
+# its open transaction, and with it alice's updates 5 and 6. (A process killed outright cannot abort; its open
+# transaction then holds `read_committed` readers back until the broker aborts it, after
+# `transaction.timeout.ms`: 10 s for a Kafka Streams producer.) The aborted updates are still in the changelog's
+# log, but marked aborted: `read` reads `read_committed` by default, as the application's consumers do, and
+# `"isolation.level": "read_uncommitted"` in its config shows everything. Below, every update of alice's count
+# in the changelog, and whether a `read_committed` reader sees it. (The offsets skip 6, bob's update, and 7 and
+# 10, where the broker wrote the markers that commit or abort a transaction; they hold no record.)
+
+# %%
+uncommitted = {**eos_config, "isolation.level": "read_uncommitted"}
+
+
+def alice_updates(topic):
+    """Alice's records in ``topic`` (a long count each), with ``committed``: does read_committed see it?"""
+    every = read(topic, config=uncommitted, value_serde=Serdes.long())
+    seen = read(topic, config=eos_config, value_serde=Serdes.long())  # read_committed, read()'s default
+    every = every[every["key"] == "alice"]
+    return every.assign(committed=every["offset"].isin(seen["offset"]))[["key", "value", "timestamp", "offset",
+                                                                        "committed"]]
+
+
+print(offsets(eos_broker, "click-app-eos"))
+alice_updates("click-app-eos-click-counts-changelog")
+
+# %% [markdown]
+# A new instance recovers with `log_and_continue`, as in section 5. Its restore consumer reads the changelog
+# `read_committed` too, so it restores 7 records (section 5 restored 9): alice's count comes back as 4, the count
+# that goes with the committed offset 7. It then processes offsets 7 and 8 again, skips the poison record, and
+# counts her last click:
+
+# %%
+recovered_eos = start({**eos, "processing.exception.handler": "log_and_continue"})
+assert recovered_eos.wait_until_processed(timeout=30)
+eos_recovery_log = log_lines.take()
+print(recovered_eos.state(), offsets(eos_broker, "click-app-eos"))
+print(*eos_recovery_log, sep="\n")
+
+# %%
+eos_counts = counts(recovered_eos)
+eos_comparison = pd.DataFrame({"true clicks": true_counts, "count in the store": eos_counts})
+eos_comparison["counted twice"] = eos_comparison["count in the store"] - eos_comparison["true clicks"]
+eos_comparison
+
+# %% [markdown]
+# Downstream, a `read_committed` reader of `clicks-per-user` sees alice's count go 1, 2, ..., 7, each value
+# once; only a `read_uncommitted` one also sees the aborted 5 and 6 of the crashed transaction (offsets 8 and 9):
+
+# %%
+alice_updates("clicks-per-user")
+
+# %% [markdown]
+# **Why exactly once.** Under at-least-once the store updates of the crashing instance were already in the
+# changelog, while the offsets of the records behind them were not committed, so the new instance restored those
+# updates *and* processed the records again. Under exactly-once the store updates, the output records and the
+# input offsets of one commit interval are committed together in one transaction, so they can only survive or
+# vanish together: the crash aborted the transaction, and the offsets, the changelog and the output all fell back
+# to the same point, offset 7. Because the changelog is restored `read_committed`, the new instance starts from
+# alice's count 4 exactly where the committed offsets resume, and each click is counted once, in the store and in
+# the output that `read_committed` consumers see.
+
+# %%
+eos_output = read("clicks-per-user", config=eos_config, value_serde=Serdes.long())
+eos_everything = read("clicks-per-user", config=uncommitted, value_serde=Serdes.long())
+assert crashing_eos.state() is State.ERROR and recovered_eos.state() is State.RUNNING
+assert eos_committed_before_crash == committed_before_crash == 7
+assert any("task 0_0 restored 7 " in line for line in eos_recovery_log), eos_recovery_log  # not 9, as in section 5
+assert any(line.startswith("WARNING Skipping record") and f"offset {poison_offset} " in line
+           for line in eos_recovery_log), eos_recovery_log
+assert eos_counts == true_counts, (eos_counts, true_counts)  # exact: no click counted twice, none lost
+for user, n in true_counts.items():  # the committed output: each user's count goes 1, 2, ..., n, once each
+    assert eos_output[eos_output["key"] == user]["value"].tolist() == list(range(1, n + 1)), user
+assert len(eos_everything) - len(eos_output) == replayed  # alice's 2 aborted updates, seen read_uncommitted only
+print(f"✓ every good click counted exactly once, in the store and in the committed output; the crashed "
+      f"transaction's {replayed} updates aborted; the poison record at offset {poison_offset} skipped")
 
 # %% [markdown]
 # ## Exercise
@@ -293,4 +408,5 @@ print("✓ the third instance restored every count, counted nothing twice and ad
 
 # %%
 third.close()
-print(third.state())
+recovered_eos.close()
+print(third.state(), recovered_eos.state())

@@ -111,6 +111,7 @@ class MemoryConsumer:
         self._positions: dict[TopicPartition, int] = {}
         self._unresolved: set[TopicPartition] = set()
         self._out_of_range: set[TopicPartition] = set()  # auto.offset.reset=none: poll raises until seek
+        self._paused: set[TopicPartition] = set()
         self._waker = Waker()
         self._next_first = 0
         self._closed = False
@@ -318,6 +319,7 @@ class MemoryConsumer:
         self._positions = {tp: p for tp, p in self._positions.items() if tp in keep}
         self._unresolved &= keep
         self._out_of_range &= keep
+        self._paused &= keep
         self._logs = logs
         self._assigned = list(dict.fromkeys(partitions))
         self._next_first = 0
@@ -376,6 +378,7 @@ class MemoryConsumer:
         first = self._next_first % n
         self._next_first = first + 1
         positions, logs, read_committed = self._positions, self._logs, self._read_committed
+        skip = self._out_of_range | self._paused if self._paused else self._out_of_range
         out: list[ConsumerRecord] = []
         quota = -(-max_records // n)  # a fair share first, then whatever is left
         for share in (quota, max_records):
@@ -387,7 +390,7 @@ class MemoryConsumer:
                 tp = assigned[(first + i) % n]
                 position = positions.get(tp)
                 log = logs[tp]
-                if position is None or tp in self._out_of_range:
+                if position is None or tp in skip:
                     continue
                 if log is None or log.deleted:  # the topic is missing, or was deleted (and maybe re-created)
                     log = self._relookup(tp)
@@ -461,10 +464,39 @@ class MemoryConsumer:
             log = self._current_log(tp)
             self.seek(tp, log.end_offset(self._read_committed) if log is not None else 0)
 
+    def pause(self, partitions: Sequence[TopicPartition]) -> None:
+        """Return no records of these assigned partitions until ``resume``; positions and assignment stay.
+        A rebalance drops every pause, ``assign`` those of the partitions it drops (Kafka's SubscriptionState).
+
+        Example::
+
+            >>> from kstreams_nb.clients.memory import EmbeddedBroker
+            >>> broker = EmbeddedBroker()
+            >>> broker.create_topic("t", partitions=2)
+            >>> _ = broker.produce("t", None, b"a", partition=0); _ = broker.produce("t", None, b"b", partition=1)
+            >>> c = MemoryConsumer(broker, {})
+            >>> c.assign([TopicPartition("t", 0), TopicPartition("t", 1)]); c.pause([TopicPartition("t", 0)])
+            >>> [r.value for r in c.poll_batch(10, timeout=0.0)], c.paused()
+            ([b'b'], {TopicPartition(topic='t', partition=0)})
+        """
+        for tp in partitions:
+            self._check_assigned(tp, "pause")
+        self._paused.update(partitions)
+
+    def resume(self, partitions: Sequence[TopicPartition]) -> None:
+        """Return records of these partitions again, from their positions (no-op for one not paused)."""
+        for tp in partitions:
+            self._check_assigned(tp, "resume")
+        self._paused.difference_update(partitions)
+
+    def paused(self) -> set[TopicPartition]:
+        """The partitions paused now (a copy)."""
+        return set(self._paused)
+
     def position(self, tp: TopicPartition) -> int:
         """The offset of the next record to fetch from ``tp`` (resolving it from the group or the reset policy;
         NoOffsetForPartitionError under ``auto.offset.reset=none`` when the group has no offset for it)."""
-        self._check_assigned(tp)
+        self._check_assigned(tp, "read the position of")
         if tp in self._unresolved:
             if self._group_id is not None and self._read_committed:
                 self._group().wait_committed([tp], True, _API_TIMEOUT)
@@ -591,9 +623,12 @@ class MemoryConsumer:
             log = self._broker.log(tp)
         return log
 
-    def _check_assigned(self, tp: TopicPartition) -> None:
+    def _check_assigned(self, tp: TopicPartition, action: str = "seek") -> None:
         if tp not in self._logs:
-            raise BrokerError(f"{tp} is not assigned to consumer {self._client_id!r}")
+            raise BrokerError(
+                f"cannot {action} {tp}: it is not assigned to consumer {self._client_id!r} (assigned: "
+                f"{', '.join(map(str, self._assigned)) or 'none'})"
+            )
 
     def __repr__(self) -> str:
         return (
