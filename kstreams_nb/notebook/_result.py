@@ -126,10 +126,16 @@ class Preview:
         for index, sink, topic, kb, vb, ts in self._produced:
             key_serde, value_serde = self._deserializers[sink]
             topic_name, offset = self._lineage[index] if 0 <= index < len(self._lineage) else (None, None)
-            row = [_deserialize(key_serde, topic, kb), _deserialize(value_serde, topic, vb), ts, index, topic_name,
-                   offset]
+            key, start, end = _windowed_json(_deserialize(key_serde, topic, kb))
+            row = [key, _deserialize(value_serde, topic, vb), ts, index, topic_name, offset, start, end]
             per_topic.setdefault(topic, []).append(row)
-        return {t: frame(rows, ["key", "value", "timestamp", *LINEAGE]) for t, rows in per_topic.items()}
+        columns = ["key", "value", "timestamp", *LINEAGE, "window_start", "window_end"]
+        frames = {}
+        for t, rows in per_topic.items():
+            df = frame(rows, columns)
+            windowed = any(row[6] is not None for row in rows)
+            frames[t] = df if windowed else df.drop(columns=["window_start", "window_end"])
+        return frames
 
     def topic(self, name: str) -> Any:
         """What the sinks wrote to topic ``name``, deserialized with the sink's serdes (or the defaults); a key or
@@ -211,6 +217,16 @@ class Preview:
             f"<Preview of {self.position} input records: {len(self._received)} nodes; topics written: {topics}; "
             f"stores: {stores}; {len(self._punctuations)} punctuations; {len(self._dropped)} dropped>"
         )
+
+
+def _windowed_json(key: Any) -> tuple[Any, Any, Any]:
+    """A windowed key as the default JSON serde writes it (``{"key": k, "window": {"start": s, "end": e}}``),
+    split into key, window start and end, as node rows show it; any other key as is."""
+    if isinstance(key, dict) and key.keys() == {"key", "window"}:
+        window = key["window"]
+        if isinstance(window, dict) and {"start", "end"} <= window.keys():
+            return key["key"], window["start"], window["end"]
+    return key, None, None
 
 
 def _deserialize(serde: Any, topic: str, data: bytes | None) -> Any:

@@ -340,3 +340,21 @@ def test_the_package_exports_the_preview_function_in_any_import_order() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["True", "True"]
+
+
+def test_a_windowed_sink_topic_splits_its_keys_like_the_node_rows() -> None:
+    from datetime import timedelta
+
+    b = StreamsBuilder()
+    counts = b.stream("clicks").group_by_key().windowed_by(TimeWindows.of_size_with_no_grace(timedelta(minutes=10)))
+    counts.count().to_stream().to("counts")
+    p = preview(b, {"clicks": records([("a", "x", 0), ("a", "x", 60_000), ("b", "x", 700_000)])})
+    topic = p.topic("counts")
+    assert topic[["key", "value", "window_start", "window_end"]].values.tolist() == [
+        ["a", 1, 0, 600_000], ["a", 2, 0, 600_000], ["b", 1, 600_000, 1_200_000],
+    ]
+    plain = StreamsBuilder()
+    plain.stream("in").to("out")
+    assert list(preview(plain, {"in": [{"key": 1, "window": 2}]}).topic("out").columns) == [
+        "key", "value", "timestamp", "input", "input_topic", "input_offset",
+    ]
