@@ -36,6 +36,7 @@ from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any
 
+from kstreams_nb._engine.control import ControlListener, ShutdownRequest, send_shutdown_request
 from kstreams_nb._engine.global_thread import GlobalStreamThread
 from kstreams_nb._engine.metrics import MetricName, StreamsMetrics
 from kstreams_nb._engine.origins import LiveInstances, Origin, OriginProvider, current_origin, register_origin_provider
@@ -62,10 +63,23 @@ log = logging.getLogger(__name__)
 
 _live: LiveInstances[KafkaStreams] = LiveInstances()
 _CLOSE_EARLIER_RUN_TIMEOUT = 60.0
+#: Kafka's StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse names
+_RESPONSES = ("REPLACE_THREAD", "SHUTDOWN_CLIENT", "SHUTDOWN_APPLICATION")
 
 
 def _seconds(timeout: float | timedelta) -> float:
     return timeout.total_seconds() if isinstance(timeout, timedelta) else float(timeout)
+
+
+def _response(answer: object) -> str:
+    """The uncaught-exception handler's answer as one of Kafka's response names (a string, any case, or an enum
+    member with that name); ConfigError for anything else."""
+    name = answer.name if isinstance(getattr(answer, "name", None), str) else answer  # type: ignore[attr-defined]
+    if isinstance(name, str) and name.upper() in _RESPONSES:
+        return name.upper()
+    raise ConfigError(
+        f"the uncaught exception handler returned {answer!r}; it must return one of {', '.join(_RESPONSES)}"
+    )
 
 
 class State(enum.Enum):
@@ -130,6 +144,8 @@ class KafkaStreams:
         self._threads_lock = threading.Lock()
         self._stopping = False
         self._global_thread: GlobalStreamThread | None = None
+        self._control: ControlListener | None = None
+        self._answers: dict[StreamThread, tuple[str, BaseException]] = {}  # failing thread -> handler's answer
         self.process_id = uuid.uuid4()
         self.plan: TopicPlan | None = None
         self.exception: BaseException | None = None
@@ -148,8 +164,15 @@ class KafkaStreams:
             raise StreamsStateError("set_state_listener() must be called before start()")
         self._listener = listener
 
-    def set_uncaught_exception_handler(self, handler: Callable[[BaseException], str]) -> None:
-        """``handler(exception)`` returns ``"SHUTDOWN_CLIENT"`` (the default) or ``"REPLACE_THREAD"``."""
+    def set_uncaught_exception_handler(self, handler: Callable[[BaseException], Any]) -> None:
+        """Decide what happens when a stream thread dies of ``exception``: ``handler(exception)`` returns one of
+        Kafka's answers (any case): ``"SHUTDOWN_CLIENT"`` (the default: this instance closes to ERROR),
+        ``"REPLACE_THREAD"`` (a new thread takes the dead one's place) or ``"SHUTDOWN_APPLICATION"`` (every
+        instance of the ``application.id`` closes to ERROR: the request travels over the internal topic
+        ``<application.id>-control``, and instances started later are not affected). Any other answer closes this
+        instance to ERROR with a ConfigError. Example:
+        ``streams.set_uncaught_exception_handler(lambda e: "SHUTDOWN_APPLICATION")``.
+        """
         if self._state is not State.CREATED:
             raise StreamsStateError("set_uncaught_exception_handler() must be called before start()")
         self._handler = handler
@@ -227,7 +250,7 @@ class KafkaStreams:
             admin.close()
         self.plan = plan
         n = int(self.config["num.stream.threads"])
-        client_id = self.config["client.id"] or f"{app_id}-{self.process_id}"
+        client_id = self._client_id()
         try:  # everything that can fail happens before the client leaves CREATED
             if self._builder.global_stores:  # bootstrapped before any stream thread starts
                 self._global_thread = GlobalStreamThread(
@@ -240,6 +263,8 @@ class KafkaStreams:
                     self._global_views(), process_id=str(self.process_id),
                 )
                 self._threads.append(thread)
+            self._control = ControlListener(supplier, self.config, client_id, str(self.process_id),
+                                            self._shutdown_requested)
         except BaseException:
             for thread in self._threads:
                 thread.release_clients()
@@ -248,10 +273,15 @@ class KafkaStreams:
             raise
         self._set_state(State.REBALANCING)
         self._live_key = _live.add(self)
+        self._control.start()
         if self._global_thread is not None:
             self._global_thread.start()
         for thread in self._threads:
             thread.start()
+
+    def _client_id(self) -> str:
+        """``client.id``, else Kafka's default ``<application.id>-<process id>``."""
+        return str(self.config["client.id"] or f"{self.config.application_id}-{self.process_id}")
 
     def _close_earlier_runs(self, origin: Origin) -> None:
         """Close the live instances an earlier run of the code now starting this one started (same key, other
@@ -273,8 +303,24 @@ class KafkaStreams:
     def _global_failed(self, error: BaseException) -> None:
         """The global stream thread died: the client shuts down (Kafka replaces no global thread)."""
         self.exception = error
+        self._close_to_error()
+
+    def _close_to_error(self) -> None:
+        """Kafka's closeToError: PENDING_ERROR, then stop everything on a helper thread and enter ERROR."""
         if self._set_state(State.PENDING_ERROR):
             threading.Thread(target=self._shutdown_to, args=(State.ERROR,), daemon=True).start()
+
+    def _shutdown_requested(self, request: ShutdownRequest) -> None:
+        """Another instance's handler answered SHUTDOWN_APPLICATION: this one closes to ERROR as well (Kafka's
+        assignment error code SHUTDOWN_REQUESTED)."""
+        log.error("process %s of application %r requested the application's shutdown (%s): closing to ERROR",
+                  request.process_id, request.application_id, request.reason)
+        if self.exception is None:
+            self.exception = StreamsStateError(
+                f"process {request.process_id} of application {request.application_id!r} requested the "
+                f"application's shutdown ({request.reason}); fix the cause, then start the instances again"
+            )
+        self._close_to_error()
 
     def _on_thread_state(self, thread: StreamThread, new: ThreadState, old: ThreadState) -> None:
         if new is ThreadState.PARTITIONS_REVOKED or new is ThreadState.PARTITIONS_ASSIGNED:
@@ -282,16 +328,40 @@ class KafkaStreams:
         elif new is ThreadState.RUNNING:
             if all(t.state is ThreadState.RUNNING for t in self._threads if t is not thread) or len(self._threads) == 1:
                 self._set_state(State.RUNNING)
+        elif new is ThreadState.PENDING_SHUTDOWN and thread.error is not None:
+            self._answers[thread] = self._ask_handler(thread, thread.error)
         elif new is ThreadState.DEAD and thread.error is not None:
             self._thread_failed(thread, thread.error)
 
-    def _thread_failed(self, thread: StreamThread, error: BaseException) -> None:
-        action = "SHUTDOWN_CLIENT"
-        if self._handler is not None:
-            try:
-                action = str(self._handler(error)).upper()
+    def _ask_handler(self, thread: StreamThread, error: BaseException) -> tuple[str, BaseException]:
+        """The handler's answer and the error to report. Called on the failing thread before it closes its clients
+        (as Kafka does), so a SHUTDOWN_APPLICATION request is on the control topic before the thread leaves the
+        group and its partitions move to the other instances."""
+        if self._handler is None:
+            return "SHUTDOWN_CLIENT", error
+        try:
+            action = _response(self._handler(error))
+        except ConfigError as bad:
+            bad.__cause__ = error
+            log.error("%s; shutting down the client", bad)
+            return "SHUTDOWN_CLIENT", bad
+        except Exception:
+            log.exception("uncaught exception handler failed; shutting down the client")
+            return "SHUTDOWN_CLIENT", error
+        if action == "SHUTDOWN_APPLICATION" and self._supplier is not None and self._state.is_running_or_rebalancing():
+            log.error("%s failed with %r; the handler asked to shut down every instance of application %r",
+                      thread.name, error, self.config.application_id)
+            try:  # the reason names the exception type and the thread: no record data, no secrets
+                send_shutdown_request(self._supplier, self.config, self._client_id(), str(self.process_id),
+                                      f"{type(error).__name__} in {thread.name}", self._clock.milliseconds())
             except Exception:
-                log.exception("uncaught exception handler failed; shutting down the client")
+                log.exception("could not write the shutdown request to the control topic: only this instance "
+                              "shuts down")
+        return action, error
+
+    def _thread_failed(self, thread: StreamThread, error: BaseException) -> None:
+        answer = self._answers.pop(thread, None)
+        action, error = answer if answer is not None else self._ask_handler(thread, error)
         if action == "REPLACE_THREAD" and self.plan is not None:
             with self._threads_lock:
                 if not self._stopping and self._state.is_running_or_rebalancing():
@@ -305,8 +375,7 @@ class KafkaStreams:
                     replacement.start()
                     return
         self.exception = error
-        if self._set_state(State.PENDING_ERROR):
-            threading.Thread(target=self._shutdown_to, args=(State.ERROR,), daemon=True).start()
+        self._close_to_error()  # SHUTDOWN_APPLICATION: the requesting instance closes to ERROR as well
 
     def _shutdown_to(self, final: State) -> None:
         """Stop every stream thread, wait for all of them, release global state, then enter ``final``.
@@ -323,6 +392,9 @@ class KafkaStreams:
             if t is not threading.current_thread():
                 t.join()
         self._close_global()
+        control, self._control = self._control, None
+        if control is not None:
+            control.close()
         self._set_state(final)
 
     def _close_global(self) -> None:
@@ -429,8 +501,7 @@ class KafkaStreams:
 
         Example: ``{m.name: v for m, v in streams.metrics().items() if m.group == "stream-thread-metrics"}``.
         """
-        client_id = self.config["client.id"] or f"{self.config.application_id}-{self.process_id}"
-        return self._metrics.read(client_id, list(self._threads))
+        return self._metrics.read(self._client_id(), list(self._threads))
 
     def local_tasks(self) -> dict[str, list[str]]:
         """Thread name → ids of the tasks it runs."""

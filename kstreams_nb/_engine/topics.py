@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from kstreams_nb._engine.control import CONTROL_TOPIC_CONFIG, control_topic
 from kstreams_nb.errors import TopologyError
 from kstreams_nb.topology._builder import InternalTopologyBuilder, SinkSpec, SubtopologySpec
 
@@ -52,10 +53,11 @@ def plan_topics(
     subs = [s for s in builder.subtopologies() if not s.is_global]
     internal = builder.internal_topics
     missing: list[str] = []
+    control = control_topic(app_id)
     for sub in subs:
         topics = [_decorate(app_id, builder, t) for t in sub.source_topics]
         for pattern in sub.source_patterns:
-            topics.extend(sorted(t for t in existing if _matches(pattern, t) and t not in topics))
+            topics.extend(sorted(t for t in existing if _matches(pattern, t) and t not in topics and t != control))
         plan.source_topics[sub.id] = topics
         missing.extend(t for t in sub.source_topics if t not in internal and t not in existing)
     for g in builder.global_stores.values():
@@ -72,6 +74,8 @@ def plan_topics(
     _size_repartition_topics(builder, app_id, subs, plan, fixed)
     for topic in internal:
         plan.topic_configs[f"{app_id}-{topic}"] = dict(REPARTITION_CONFIG)
+    plan.internal_topics[control] = 1  # SHUTDOWN_APPLICATION requests (see _engine.control)
+    plan.topic_configs[control] = dict(CONTROL_TOPIC_CONFIG)
     additional = int((config or {}).get("windowstore.changelog.additional.retention.ms", 86_400_000))
     for sub in subs:
         sized = {t: plan.partitions[t] for t in plan.source_topics[sub.id] if t in plan.partitions}
