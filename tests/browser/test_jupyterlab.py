@@ -151,6 +151,22 @@ def run_all_cells(page: Page) -> None:
             raise AssertionError(f"Run All Cells did not start the notebook: {describe_cells(page)}")
 
 
+STALL_CHECK_MS = 30_000
+MAX_RUN_ALL_REISSUES = 2
+
+
+def _stalled(page: Page) -> bool:
+    """Nothing queued or running, the kernel idle, no error, yet some code cell never ran."""
+    state: Any = page.evaluate(_CELL_PROMPTS)
+    prompts = state["prompts"]
+    return (
+        state["kernel"] == "idle"
+        and not any("*" in p for p in prompts)
+        and any(not re.search(r"\[\d+\]", p) for p in prompts)
+        and page.locator(f"{PANEL} .jp-OutputArea-output:has-text('Traceback (most recent call last)')").count() == 0
+    )
+
+
 def describe_cells(page: Page) -> str:
     """The code cells' prompts and the kernel status, for failure messages."""
     state: Any = page.evaluate(_CELL_PROMPTS)
@@ -165,11 +181,23 @@ def run_notebook(page: Page, lab: Lab, name: str) -> list[Cell]:
     code = [c for c in cells if c.kind == "code" and c.source.strip()]
     open_notebook(page, lab, name, cells)
     run_all_cells(page)
-    try:
-        handle = page.wait_for_function(_EXECUTION_STATE, arg=len(code), timeout=RUN_TIMEOUT_MS)
-    except PlaywrightTimeout as timeout:
-        waited = RUN_TIMEOUT_MS // 1000
-        raise AssertionError(f"{name}: cells still running after {waited} s: {describe_cells(page)}") from timeout
+    deadline = time.monotonic() + RUN_TIMEOUT_MS / 1000
+    reissued = 0
+    while True:
+        try:
+            handle = page.wait_for_function(_EXECUTION_STATE, arg=len(code), timeout=STALL_CHECK_MS)
+            break
+        except PlaywrightTimeout as timeout:
+            if time.monotonic() > deadline:
+                waited = RUN_TIMEOUT_MS // 1000
+                raise AssertionError(
+                    f"{name}: cells still running after {waited} s: {describe_cells(page)}"
+                ) from timeout
+            # On a loaded machine JupyterLab can drop the rest of a Run All queue (seen: cell 1 ran, the kernel
+            # idle, every other prompt empty, no error). The notebooks are made to be run again, so ask again.
+            if _stalled(page) and reissued < MAX_RUN_ALL_REISSUES:
+                reissued += 1
+                run_all_cells(page)
     state: dict[str, Any] = handle.json_value()
     unexpected = [(i, text) for i, text in state["errors"] if not cells[i].may_raise]
     assert not unexpected, f"{name}: cell {unexpected[0][0]} raised:\n{unexpected[0][1][-2000:]}"
