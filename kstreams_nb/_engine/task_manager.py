@@ -97,10 +97,14 @@ class TaskManager:
             if task is not None:  # a pattern topic created later joins a running task
                 for tp in tps:
                     task.add_partition(tp)
+                self._initialize_metadata(task, tps, consumer)
                 if task.state is TaskState.RESTORING:
                     _pause(consumer, tps)
             elif task_id in self.suspended:
                 task = self.suspended.pop(task_id)
+                for tp in tps:
+                    task.add_partition(tp)
+                self._initialize_metadata(task, tps, consumer)
                 task.resume(tps)
                 self.tasks[task_id] = task
                 log.info("task %s resumed for %s", task_id, [str(tp) for tp in tps])
@@ -108,7 +112,6 @@ class TaskManager:
                 task = self._create(task_id, tps, consumer)
             for tp in tps:
                 self._by_partition[tp] = task
-            self._initialize_time(task, tps, consumer)
         for task_id in list(self.suspended):
             self._close(self.suspended.pop(task_id), clean=True)
 
@@ -128,6 +131,7 @@ class TaskManager:
         )
         manager = self._states[task_id] = ProcessorStateManager(task, self._config, exactly_once=self._eos)
         try:
+            self._initialize_metadata(task, tps, consumer)
             task.initialize_stores()
             manager.register_changelogs()
             if self.reader.register(manager):
@@ -143,9 +147,11 @@ class TaskManager:
         log.info("task %s created for %s", task_id, [str(tp) for tp in tps])
         return task
 
-    def _initialize_time(self, task: StreamTask, tps: list[TopicPartition], consumer: Any) -> None:
+    def _initialize_metadata(self, task: StreamTask, tps: list[TopicPartition], consumer: Any) -> None:
         """Seed partition times and the processor metadata from the committed offsets' metadata, so stream time
-        and what processors keep there survive restarts."""
+        and what processors keep there survive restarts. Called before the task's processors are initialized
+        (Kafka's ``initializeMetadata`` before ``initializeTopology``): a processor may read its metadata in
+        ``init``."""
         read = getattr(consumer, "committed_metadata", None)
         if read is None:
             return

@@ -109,7 +109,6 @@ class _WindowAggregate(Processor):
         self.last_emit_close = _NO_TIMESTAMP
         self.next_emit_check = 0
         self.emit_interval = _DEFAULT_EMIT_INTERVAL_MS
-        self.last_emit_read = False
         self.dropped = 0
         self.emitted = 0
 
@@ -119,7 +118,7 @@ class _WindowAggregate(Processor):
         if self.emit_final:
             configs = getattr(context, "app_configs", None) or {}
             self.emit_interval = int(configs.get(EMIT_INTERVAL_CONFIG, _DEFAULT_EMIT_INTERVAL_MS))
-            self.last_emit_read = False  # read at the first emit check: the task may seed its metadata after init
+            self._read_last_emit()
 
     def process(self, record: Record) -> None:
         key = record.key
@@ -159,8 +158,6 @@ class _WindowAggregate(Processor):
         if now < self.next_emit_check:
             return
         self.next_emit_check = now + self.emit_interval
-        if not self.last_emit_read:
-            self._read_last_emit()
         last = self.last_emit_close
         if last != _NO_TIMESTAMP and last >= close_time:
             return
@@ -182,8 +179,8 @@ class _WindowAggregate(Processor):
             keep(self.spec.store_name, close_time)
 
     def _read_last_emit(self) -> None:
-        """The last emitted close time the task committed (InternalProcessorContext.processorMetadataForKey)."""
-        self.last_emit_read = True
+        """The last emitted close time the task committed (InternalProcessorContext.processorMetadataForKey; the
+        task applies its committed metadata before it initializes its processors)."""
         read = getattr(self.context, "processor_metadata_for_key", None)
         stored = read(self.spec.store_name) if read is not None else None
         if stored is not None and stored > self.last_emit_close:

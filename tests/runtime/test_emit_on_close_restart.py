@@ -10,10 +10,11 @@ window of the store again on its first record.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
+from kstreams_nb import Processor, Record, Topology
 from kstreams_nb._engine.partition_metadata import read_commit_metadata
 from kstreams_nb.clients.memory import EmbeddedBroker, MemoryConsumer
 from kstreams_nb.dsl import Consumed, EmitStrategy, Materialized, Produced, StreamsBuilder, TimeWindows
@@ -43,10 +44,13 @@ def _topology() -> Any:
     return b.build()
 
 
-def _run(b: EmbeddedBroker, name: str, guarantee: str, records: list[tuple[str, int]]) -> None:
-    """Start the application, append ``records`` (key, timestamp), wait until all are consumed, close cleanly."""
+def _run(
+    b: EmbeddedBroker, name: str, guarantee: str, records: list[tuple[str, int]], topology: Any = None
+) -> None:
+    """Start the application (``_topology()`` unless given), append ``records`` (key, timestamp), wait until all
+    are consumed, close cleanly."""
     streams = KafkaStreams(
-        _topology(), config(name, **{"processing.guarantee": guarantee, EMIT_INTERVAL_CONFIG: 0})
+        topology or _topology(), config(name, **{"processing.guarantee": guarantee, EMIT_INTERVAL_CONFIG: 0})
     )
     try:
         start_running(streams)
@@ -97,3 +101,29 @@ def test_windows_closed_while_the_application_was_down_are_not_lost(app: tuple[s
         produce(b, "in", key, "x", ts)
     _run(b, name, "at_least_once", [])
     assert _emitted(b) == [("a@0", 1), ("b@10", 2), ("c@20", 1)]
+
+
+class _KeepsMetadata(Processor):
+    """Records what the task's processor metadata holds under "seen" when init() runs, then keeps the largest
+    timestamp processed there."""
+
+    at_init: ClassVar[list[int | None]] = []
+
+    def init(self, context: Any) -> None:
+        super().init(context)
+        self.at_init.append(context.processor_metadata_for_key("seen"))
+
+    def process(self, record: Record) -> None:
+        self.context.add_processor_metadata_key_value("seen", record.timestamp)
+
+
+def test_processors_see_the_committed_metadata_in_init(app: tuple[str, EmbeddedBroker]) -> None:
+    """As Kafka's StreamTask (initializeMetadata before initializeTopology), a new task applies the processor
+    metadata committed with its offsets before its processors' init(), also when it has nothing to restore."""
+    name, b = app
+    _KeepsMetadata.at_init = []
+    topology = Topology().add_source("src", "in", key_deserializer=S, value_deserializer=S)
+    topology.add_processor("keep", _KeepsMetadata, "src")
+    _run(b, name, "at_least_once", [("a", 7)], topology)
+    _run(b, name, "at_least_once", [], topology)
+    assert _KeepsMetadata.at_init == [None, 7]
