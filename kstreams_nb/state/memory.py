@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 from kstreams_nb.state._api import RestoreRecord, StateStore, StateStoreContext
 from kstreams_nb.state._iterators import KeyValueIterator, ListKeyValueIterator, SnapshotKeyIterator, empty_iterator
+from kstreams_nb.state._ranges import KeyRangeQueries
 
 __all__ = ["InMemoryKeyValueStore", "MemoryLRUCache", "increment_prefix"]
 
@@ -57,7 +58,7 @@ def _invalid_range(store_name: str) -> KeyValueIterator[bytes, bytes]:
     return empty_iterator(store_name)
 
 
-class InMemoryKeyValueStore:
+class InMemoryKeyValueStore(KeyRangeQueries):
     """A key-value store of bytes held in a dict, with a sorted key index for range queries.
 
     Point reads and writes are dict operations. The sorted index is built on the first range query and then
@@ -185,22 +186,6 @@ class InMemoryKeyValueStore:
         lo = 0 if key_from is None else bisect_left(keys, key_from)
         hi = len(keys) if key_to is None else bisect_right(keys, key_to)
         return SnapshotKeyIterator(self._name, keys[lo:hi], self._map, reverse)
-
-    def range(self, key_from: bytes | None, key_to: bytes | None) -> KeyValueIterator[bytes, bytes]:
-        """Pairs with ``key_from <= key <= key_to`` in key order; a None bound is open. ``from > to`` is empty."""
-        return self._range(key_from, key_to, False)
-
-    def reverse_range(self, key_from: bytes | None, key_to: bytes | None) -> KeyValueIterator[bytes, bytes]:
-        """Like ``range`` in descending key order."""
-        return self._range(key_from, key_to, True)
-
-    def all(self) -> KeyValueIterator[bytes, bytes]:
-        """Every pair in key order."""
-        return self._range(None, None, False)
-
-    def reverse_all(self) -> KeyValueIterator[bytes, bytes]:
-        """Every pair in descending key order."""
-        return self._range(None, None, True)
 
     def prefix_scan(self, prefix: bytes) -> KeyValueIterator[bytes, bytes]:
         """Pairs whose key starts with ``prefix``, in key order."""

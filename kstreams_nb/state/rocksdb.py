@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 from kstreams_nb.errors import InvalidStateStoreError, StateStoreError
 from kstreams_nb.state._api import RestoreRecord, StateStore, StateStoreContext
 from kstreams_nb.state._iterators import KeyValueIterator, empty_iterator
+from kstreams_nb.state._ranges import KeyRangeQueries
 from kstreams_nb.state.directory import TaskDirectoryLock, lock_task_directory, task_directory
 from kstreams_nb.state.memory import _INVALID_RANGE
 
@@ -246,7 +247,7 @@ def _never(key: bytes) -> bool:
     return False
 
 
-class RocksDBKeyValueStore(RocksDBStore):
+class RocksDBKeyValueStore(KeyRangeQueries, RocksDBStore):
     """A key-value store of bytes in RocksDB (Kafka's ``RocksDBStore``). Putting None deletes.
 
     Example::
@@ -322,22 +323,6 @@ class RocksDBKeyValueStore(RocksDBStore):
             _never if key_to is None else (lambda k: k > key_to),
             _pair,
         )
-
-    def range(self, key_from: bytes | None, key_to: bytes | None) -> KeyValueIterator[bytes, bytes]:
-        """Pairs with ``key_from <= key <= key_to`` in key order; a None bound is open. ``from > to`` is empty."""
-        return self._range(key_from, key_to, False)
-
-    def reverse_range(self, key_from: bytes | None, key_to: bytes | None) -> KeyValueIterator[bytes, bytes]:
-        """Like ``range`` in descending key order."""
-        return self._range(key_from, key_to, True)
-
-    def all(self) -> KeyValueIterator[bytes, bytes]:
-        """Every pair in key order."""
-        return self._range(None, None, False)
-
-    def reverse_all(self) -> KeyValueIterator[bytes, bytes]:
-        """Every pair in descending key order."""
-        return self._range(None, None, True)
 
     def prefix_scan(self, prefix: bytes) -> KeyValueIterator[bytes, bytes]:
         """Pairs whose key starts with ``prefix``, in key order."""

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 from kstreams_nb.records import Window, Windowed
 from kstreams_nb.state._api import RestoreRecord, StateStore, StateStoreContext
 from kstreams_nb.state._iterators import KeyValueIterator, empty_iterator
+from kstreams_nb.state._ranges import WindowRangeQueries
 from kstreams_nb.state.memory import _INVALID_RANGE
 from kstreams_nb.state.rocksdb import RocksDBStore
 from kstreams_nb.state.window_schema import (
@@ -56,7 +57,7 @@ def _time_of(stored_key: bytes) -> int:
     return int.from_bytes(stored_key[:8], "big") - _TIME_BIAS
 
 
-class RocksDBWindowStore(RocksDBStore):
+class RocksDBWindowStore(WindowRangeQueries, RocksDBStore):
     """A window store of bytes in RocksDB, with the in-memory window store's semantics (retention measured from
     the largest window start put, which survives restarts; ``retain_duplicates`` gives every put its own
     sequence number and makes None a no-op). Durations in ms.
@@ -197,27 +198,6 @@ class RocksDBWindowStore(RocksDBStore):
             _log.warning(_INVALID_RANGE)
             return empty_iterator(self._name)
         return self._scan(time_from, time_to, backward, key_from, key_to, False)
-
-    def fetch_range(
-        self, key_from: bytes | None, key_to: bytes | None, time_from: int, time_to: int
-    ) -> KeyValueIterator[Windowed[bytes], bytes]:
-        """``(Windowed(key, window), value)`` for keys in ``[key_from, key_to]`` (None = open) and window starts in
-        ``[time_from, time_to]``; by window start, then key bytes."""
-        return self._range(key_from, key_to, time_from, time_to, False)
-
-    def backward_fetch_range(
-        self, key_from: bytes | None, key_to: bytes | None, time_from: int, time_to: int
-    ) -> KeyValueIterator[Windowed[bytes], bytes]:
-        """Like ``fetch_range`` in reverse order."""
-        return self._range(key_from, key_to, time_from, time_to, True)
-
-    def fetch_all(self, time_from: int, time_to: int) -> KeyValueIterator[Windowed[bytes], bytes]:
-        """Every key with a window start in ``[time_from, time_to]``."""
-        return self._range(None, None, time_from, time_to, False)
-
-    def backward_fetch_all(self, time_from: int, time_to: int) -> KeyValueIterator[Windowed[bytes], bytes]:
-        """Like ``fetch_all`` in reverse order."""
-        return self._range(None, None, time_from, time_to, True)
 
     def all(self) -> KeyValueIterator[Windowed[bytes], bytes]:
         """Every unexpired record."""

@@ -28,6 +28,7 @@ from typing import Any
 from kstreams_nb.records import Window, Windowed
 from kstreams_nb.state._api import RestoreRecord, StateStore, StateStoreContext
 from kstreams_nb.state._iterators import KeyValueIterator, empty_iterator
+from kstreams_nb.state._ranges import WindowRangeQueries
 from kstreams_nb.state.memory import _INVALID_RANGE
 from kstreams_nb.state.window_schema import (
     MAX_TIMESTAMP,
@@ -58,7 +59,7 @@ class _Segment:
         return keys
 
 
-class InMemoryWindowStore:
+class InMemoryWindowStore(WindowRangeQueries):
     """A window store of bytes in memory; durations in ms.
 
     Example::
@@ -245,27 +246,6 @@ class InMemoryWindowStore:
         if time_to < lo:
             return empty_iterator(self._name)
         return self._register(_WindowIterator(self, lo, time_to, backward, key_from, key_to, False))
-
-    def fetch_range(
-        self, key_from: bytes | None, key_to: bytes | None, time_from: int, time_to: int
-    ) -> KeyValueIterator[Windowed[bytes], bytes]:
-        """``(Windowed(key, window), value)`` for keys in ``[key_from, key_to]`` (None = open) and window starts in
-        ``[time_from, time_to]``; by window start, then key bytes."""
-        return self._range(key_from, key_to, time_from, time_to, False)
-
-    def backward_fetch_range(
-        self, key_from: bytes | None, key_to: bytes | None, time_from: int, time_to: int
-    ) -> KeyValueIterator[Windowed[bytes], bytes]:
-        """Like ``fetch_range`` in reverse order."""
-        return self._range(key_from, key_to, time_from, time_to, True)
-
-    def fetch_all(self, time_from: int, time_to: int) -> KeyValueIterator[Windowed[bytes], bytes]:
-        """Every key with a window start in ``[time_from, time_to]``."""
-        return self._range(None, None, time_from, time_to, False)
-
-    def backward_fetch_all(self, time_from: int, time_to: int) -> KeyValueIterator[Windowed[bytes], bytes]:
-        """Like ``fetch_all`` in reverse order."""
-        return self._range(None, None, time_from, time_to, True)
 
     def all(self) -> KeyValueIterator[Windowed[bytes], bytes]:
         """Every unexpired record (later puts with larger window starts are seen by an open iterator)."""
