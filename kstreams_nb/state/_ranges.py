@@ -12,10 +12,13 @@ Example::
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from kstreams_nb.records import Windowed
+from kstreams_nb.state._api import RestoreRecord
 from kstreams_nb.state._iterators import KeyValueIterator
+from kstreams_nb.state.window_schema import extract_store_key_bytes, extract_store_timestamp
 
 __all__ = ["KeyRangeQueries", "WindowRangeQueries"]
 
@@ -46,9 +49,44 @@ class KeyRangeQueries:
 
 
 class WindowRangeQueries:
-    """``fetch_range``, ``backward_fetch_range``, ``fetch_all`` and ``backward_fetch_all`` of a window store."""
+    """What window stores share: ``fetch_range``, ``backward_fetch_range``, ``fetch_all``, ``backward_fetch_all``,
+    the size/retention/duplicates/stream-time attributes, and applying changelog records through ``put``."""
 
     __slots__ = ()
+    _window_size: int
+    _retention: int
+    _dups: bool
+    _observed: int
+
+    def put(self, key: bytes, value: bytes | None, window_start: int) -> None:
+        raise NotImplementedError
+
+    @property
+    def window_size(self) -> int:
+        """Window size (ms)."""
+        return self._window_size
+
+    @property
+    def retention_period(self) -> int:
+        """Retention (ms)."""
+        return self._retention
+
+    @property
+    def retain_duplicates(self) -> bool:
+        """Whether every put is kept (stream-stream join stores)."""
+        return self._dups
+
+    @property
+    def observed_stream_time(self) -> int:
+        """The largest window start put so far (-1 before the first)."""
+        return self._observed
+
+    def restore_batch(self, records: Sequence[RestoreRecord]) -> None:
+        """Apply changelog records keyed by ``key + window start + seqnum`` (see window_schema)."""
+        for record in records:
+            binary_key = record[0]
+            self.put(extract_store_key_bytes(binary_key), record[1], extract_store_timestamp(binary_key))
+
 
     def _range(
         self, key_from: bytes | None, key_to: bytes | None, time_from: int, time_to: int, backward: bool

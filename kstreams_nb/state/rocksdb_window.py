@@ -24,19 +24,16 @@ Example::
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from kstreams_nb.records import Window, Windowed
-from kstreams_nb.state._api import RestoreRecord, StateStore, StateStoreContext
+from kstreams_nb.state._api import StateStore, StateStoreContext
 from kstreams_nb.state._iterators import KeyValueIterator, empty_iterator
 from kstreams_nb.state._ranges import WindowRangeQueries
 from kstreams_nb.state.memory import _INVALID_RANGE
 from kstreams_nb.state.rocksdb import RocksDBStore
 from kstreams_nb.state.window_schema import (
     MAX_TIMESTAMP,
-    extract_store_key_bytes,
-    extract_store_timestamp,
     time_window_end,
 )
 
@@ -81,26 +78,6 @@ class RocksDBWindowStore(WindowRangeQueries, RocksDBStore):
         #: records dropped because their window had expired (Kafka's dropped-records metric)
         self.dropped_records = 0
 
-    @property
-    def window_size(self) -> int:
-        """Window size (ms)."""
-        return self._window_size
-
-    @property
-    def retention_period(self) -> int:
-        """Retention (ms)."""
-        return self._retention
-
-    @property
-    def retain_duplicates(self) -> bool:
-        """Whether every put is kept (stream-stream join stores)."""
-        return self._dups
-
-    @property
-    def observed_stream_time(self) -> int:
-        """The largest window start put so far (-1 before the first)."""
-        return self._observed
-
     def init(self, context: StateStoreContext, root: StateStore) -> None:
         """Open the database under the task directory and register the restore callback."""
         self._reopened(self._open(context))
@@ -111,12 +88,6 @@ class RocksDBWindowStore(WindowRangeQueries, RocksDBStore):
         it.seek_to_last()
         self._observed = _time_of(it.key()) if it.valid() else -1
         self._expired_before = 0
-
-    def restore_batch(self, records: Sequence[RestoreRecord]) -> None:
-        """Apply changelog records keyed by ``key + window start + seqnum`` (see window_schema)."""
-        for record in records:
-            binary_key = record[0]
-            self.put(extract_store_key_bytes(binary_key), record[1], extract_store_timestamp(binary_key))
 
     def _expire(self) -> None:
         min_live = max(self._observed - self._retention + 1, 0)

@@ -22,18 +22,15 @@ from __future__ import annotations
 import logging
 import weakref
 from bisect import bisect_left, bisect_right, insort
-from collections.abc import Sequence
 from typing import Any
 
 from kstreams_nb.records import Window, Windowed
-from kstreams_nb.state._api import RestoreRecord, StateStore, StateStoreContext
+from kstreams_nb.state._api import StateStore, StateStoreContext
 from kstreams_nb.state._iterators import KeyValueIterator, empty_iterator
 from kstreams_nb.state._ranges import WindowRangeQueries
 from kstreams_nb.state.memory import _INVALID_RANGE
 from kstreams_nb.state.window_schema import (
     MAX_TIMESTAMP,
-    extract_store_key_bytes,
-    extract_store_timestamp,
     time_window_end,
 )
 
@@ -109,26 +106,6 @@ class InMemoryWindowStore(WindowRangeQueries):
         """False: in memory."""
         return False
 
-    @property
-    def window_size(self) -> int:
-        """Window size (ms)."""
-        return self._window_size
-
-    @property
-    def retention_period(self) -> int:
-        """Retention (ms)."""
-        return self._retention
-
-    @property
-    def retain_duplicates(self) -> bool:
-        """Whether every put is kept (stream-stream join stores)."""
-        return self._dups
-
-    @property
-    def observed_stream_time(self) -> int:
-        """The largest window start put so far (-1 before the first)."""
-        return self._observed
-
     def is_open(self) -> bool:
         """True between ``init`` and ``close``."""
         return self._open
@@ -137,12 +114,6 @@ class InMemoryWindowStore(WindowRangeQueries):
         """Register ``root`` and the restore callback."""
         self._open = True
         context.register(root, self.restore_batch, logged=False)
-
-    def restore_batch(self, records: Sequence[RestoreRecord]) -> None:
-        """Apply changelog records keyed by ``key + window start + seqnum`` (see window_schema)."""
-        for record in records:
-            binary_key = record[0]
-            self.put(extract_store_key_bytes(binary_key), record[1], extract_store_timestamp(binary_key))
 
     def flush(self) -> None:
         """Nothing to do."""
