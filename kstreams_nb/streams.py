@@ -40,6 +40,7 @@ from kstreams_nb._engine.control import ControlListener, ShutdownRequest, send_s
 from kstreams_nb._engine.global_thread import GlobalStreamThread
 from kstreams_nb._engine.metrics import MetricName, StreamsMetrics
 from kstreams_nb._engine.origins import LiveInstances, Origin, OriginProvider, current_origin, register_origin_provider
+from kstreams_nb._engine.processor_topology import ProcessorTopology, compile_topology
 from kstreams_nb._engine.query import CompositeReadOnlyKeyValueStore, CompositeReadOnlyWindowStore
 from kstreams_nb._engine.task import TaskState
 from kstreams_nb._engine.thread import StreamThread, ThreadState
@@ -148,6 +149,8 @@ class KafkaStreams:
         self._answers: dict[StreamThread, tuple[str, BaseException]] = {}  # failing thread -> handler's answer
         self.process_id = uuid.uuid4()
         self.plan: TopicPlan | None = None
+        #: the compiled topology the tasks run (set by start())
+        self.compiled: ProcessorTopology | None = None
         self.exception: BaseException | None = None
         self._origin: Origin | None = None
         self._live_key: int | None = None
@@ -233,10 +236,12 @@ class KafkaStreams:
             self._close_earlier_runs(self._origin)
         supplier = self._supplier or supplier_for(str(self.config["bootstrap.servers"]))
         self._supplier = supplier
+        #: what every task is built from: later edits of the user's Topology do not reach them
+        compiled = compile_topology(self._builder, app_id)
         admin = supplier.admin({"bootstrap.servers": self.config["bootstrap.servers"]})
         try:
             existing = {t: admin.partitions_for(t) or 0 for t in admin.list_topics()}
-            plan = plan_topics(self._builder, app_id, existing, dict(self.config))
+            plan = plan_topics(compiled, existing, dict(self.config))
             for topic, partitions in plan.internal_topics.items():
                 have = existing.get(topic)
                 if have is None:
@@ -249,17 +254,18 @@ class KafkaStreams:
         finally:
             admin.close()
         self.plan = plan
+        self.compiled = compiled
         n = int(self.config["num.stream.threads"])
         client_id = self._client_id()
         try:  # everything that can fail happens before the client leaves CREATED
-            if self._builder.global_stores:  # bootstrapped before any stream thread starts
+            if compiled.global_topics:  # bootstrapped before any stream thread starts
                 self._global_thread = GlobalStreamThread(
-                    self._builder, self.config, supplier, self._clock, client_id, self._global_failed
+                    compiled, self.config, supplier, self._clock, client_id, self._global_failed
                 )
                 self._global_thread.bootstrap()
             for i in range(1, n + 1):
                 thread = StreamThread(
-                    i, self._builder, self.config, supplier, self._clock, plan, client_id, self._on_thread_state,
+                    i, compiled, self.config, supplier, self._clock, plan, client_id, self._on_thread_state,
                     self._global_views(), process_id=str(self.process_id),
                 )
                 self._threads.append(thread)
@@ -362,12 +368,12 @@ class KafkaStreams:
     def _thread_failed(self, thread: StreamThread, error: BaseException) -> None:
         answer = self._answers.pop(thread, None)
         action, error = answer if answer is not None else self._ask_handler(thread, error)
-        if action == "REPLACE_THREAD" and self.plan is not None:
+        if action == "REPLACE_THREAD" and self.plan is not None and self.compiled is not None:
             with self._threads_lock:
                 if not self._stopping and self._state.is_running_or_rebalancing():
                     log.warning("replacing %s after %r", thread.name, error)
                     replacement = StreamThread(
-                        thread.index, self._builder, self.config, self._supplier, self._clock, self.plan,
+                        thread.index, self.compiled, self.config, self._supplier, self._clock, self.plan,
                         thread.name.rsplit("-StreamThread-", 1)[0], self._on_thread_state,
                         self._global_views(), process_id=str(self.process_id),
                     )
@@ -455,8 +461,8 @@ class KafkaStreams:
         subs = [s for s in self._builder.subtopologies() if not s.is_global]
         if any(s.source_patterns for s in subs):
             raise StreamsStateError("this topology reads topics matching a pattern: they are known after start()")
-        internal, app_id = self._builder.internal_topics, self.config.application_id
-        return sorted({f"{app_id}-{t}" if t in internal else t for s in subs for t in s.source_topics})
+        compiled = compile_topology(self._builder, str(self.config.application_id))
+        return sorted({t for s in compiled.subtopologies for t in s.source_topics})
 
     def wait_until_processed(self, timeout: float | timedelta = 30.0) -> bool:
         """Block until the application has processed and committed everything its input topics held when called,

@@ -10,6 +10,7 @@ thread's lock (:meth:`GlobalStreamThread.views`), so a read never sees a batch h
 Example::
 
     >>> from kstreams_nb import Stores, Topology
+    >>> from kstreams_nb._engine.processor_topology import compile_topology
     >>> from kstreams_nb._time import SystemClock
     >>> from kstreams_nb.clients.memory import EmbeddedBroker, MemoryClientSupplier
     >>> from kstreams_nb.config import StreamsConfig
@@ -22,8 +23,8 @@ Example::
     >>> store = Stores.key_value_store_builder(Stores.in_memory_key_value_store("g")).with_logging_disabled()
     >>> t = Topology().add_global_store(store, "gsrc", "globals", "gput", Put)
     >>> config = StreamsConfig({"application.id": "doc", "bootstrap.servers": "memory://doc-global"})
-    >>> g = GlobalStreamThread(t.internal_builder, config, MemoryClientSupplier(broker), SystemClock(), "doc",
-    ...                        on_failure=print)
+    >>> compiled = compile_topology(t.internal_builder, "doc")
+    >>> g = GlobalStreamThread(compiled, config, MemoryClientSupplier(broker), SystemClock(), "doc", on_failure=print)
     >>> g.bootstrap(); g.start()
     >>> g.views()["g"].get("k") is None
     True
@@ -38,13 +39,13 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from kstreams_nb._engine.processor_topology import ProcessorTopology
 from kstreams_nb._engine.task import StreamTask
 from kstreams_nb._time import Clock
 from kstreams_nb.config import StreamsConfig
 from kstreams_nb.errors import KStreamsError, StreamsStateError
 from kstreams_nb.records import ConsumerRecord, TaskId, TopicPartition
 from kstreams_nb.state import read_only_view
-from kstreams_nb.topology._builder import InternalTopologyBuilder
 
 __all__ = ["GlobalStreamThread"]
 
@@ -59,7 +60,7 @@ class GlobalStreamThread(threading.Thread):
 
     def __init__(
         self,
-        builder: InternalTopologyBuilder,
+        topology: ProcessorTopology,
         config: StreamsConfig,
         clients: Any,
         clock: Clock,
@@ -67,7 +68,7 @@ class GlobalStreamThread(threading.Thread):
         on_failure: Callable[[BaseException], None],
     ) -> None:
         super().__init__(name=f"{client_id}-GlobalStreamThread", daemon=True)
-        self._builder = builder
+        self._topology = topology
         self._config = config
         self._clients = clients
         self._clock = clock
@@ -85,8 +86,8 @@ class GlobalStreamThread(threading.Thread):
     def bootstrap(self) -> None:
         """Create the global task and read its topics up to their current end (StreamsStateError when that takes
         longer than ``task.timeout.ms``)."""
-        b, config = self._builder, self._config
-        names = [n for n in b.nodes if n in b.global_node_names()]
+        t, config = self._topology, self._config
+        names = [n for n in t.nodes if n in t.global_nodes]
         self._consumer = consumer = self._clients.restore_consumer({
             **config.client_configs(),
             **config.with_prefix("consumer."),
@@ -97,14 +98,13 @@ class GlobalStreamThread(threading.Thread):
         admin = self._clients.admin({"bootstrap.servers": config["bootstrap.servers"]})
         try:
             tps = [
-                TopicPartition(g.topic, p)
-                for g in b.global_stores.values()
-                for p in range(admin.partitions_for(g.topic) or 0)
+                TopicPartition(topic, p)
+                for topic in t.global_topics.values()
+                for p in range(admin.partitions_for(topic) or 0)
             ]
         finally:
             admin.close()
-        task = StreamTask(TaskId(-1, -1), b, names, tps, config, _NoProducer(), self._clock,
-                          application_id=str(config.application_id))
+        task = StreamTask(TaskId(-1, -1), t, names, tps, config, _NoProducer(), self._clock)
         self.task = task
         task.initialize()
         consumer.assign(tps)

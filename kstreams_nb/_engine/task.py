@@ -17,13 +17,19 @@ from kstreams_nb._engine.handlers import CONTINUE, ErrorContext, resolve_handler
 from kstreams_nb._engine.metrics import count_node_records
 from kstreams_nb._engine.nodes import Node, ProcessorNode, SinkNode, SourceNode
 from kstreams_nb._engine.partition_group import UNKNOWN, PartitionGroup, RecordQueue
+from kstreams_nb._engine.processor_topology import (
+    ProcessorDef,
+    ProcessorTopology,
+    SinkDef,
+    SourceDef,
+    changelog_topic,
+)
 from kstreams_nb._engine.punctuation import PunctuationQueue, PunctuationSchedule
 from kstreams_nb._time import Clock
 from kstreams_nb.errors import DeserializationError, ProcessingError, StreamsStateError, TopologyError
 from kstreams_nb.processor import FixedKeyProcessor, PunctuationType
 from kstreams_nb.records import EMPTY_HEADERS, ConsumerRecord, Record, TaskId, TopicPartition
 from kstreams_nb.serdes import Serdes, serde_by_name
-from kstreams_nb.topology._builder import InternalTopologyBuilder, ProcessorSpec, SinkSpec, SourceSpec
 
 __all__ = ["StreamTask", "TaskState", "default_serde"]
 
@@ -66,18 +72,18 @@ class StreamTask:
     def __init__(
         self,
         task_id: TaskId,
-        builder: InternalTopologyBuilder,
+        topology: ProcessorTopology,
         node_names: Sequence[str],
         partitions: Iterable[TopicPartition],
         config: Mapping[str, Any],
         producer: Any,
         clock: Clock,
         *,
-        application_id: str,
         global_stores: Mapping[str, Any] | None = None,
     ) -> None:
         self.task_id = task_id
-        self.application_id = application_id
+        self.topology = topology
+        self.application_id = application_id = topology.application_id
         self.config = config
         self.clock = clock
         self.state = TaskState.CREATED
@@ -95,7 +101,6 @@ class StreamTask:
         self._deser_handler = resolve_handler(config, "deserialization.exception.handler")
         self.key_serde = default_serde(config, "default.key.serde")
         self.value_serde = default_serde(config, "default.value.serde")
-        self._builder = builder
         self.nodes: dict[str, Node] = {}
         self.stores: dict[str, Any] = {}
         #: store name -> (store, restore callback, logged)
@@ -127,9 +132,9 @@ class StreamTask:
         ctx = self.ctx
         handler = ctx.processing_handler
         for name in node_names:
-            spec = self._builder.nodes[name]
+            spec = self.topology.nodes[name]
             node: Node
-            if isinstance(spec, SourceSpec):
+            if isinstance(spec, SourceDef):
                 node = SourceNode(
                     name,
                     ctx,
@@ -138,8 +143,7 @@ class StreamTask:
                     spec.timestamp_extractor,
                     spec.offset_reset,
                 )
-            elif isinstance(spec, ProcessorSpec):
-                assert spec.supplier is not None
+            elif isinstance(spec, ProcessorDef):
                 processor = spec.supplier()
                 if not callable(getattr(processor, "process", None)):
                     raise TopologyError(
@@ -151,16 +155,12 @@ class StreamTask:
                 node.stores = frozenset(spec.stores)
                 for store_name in spec.stores:
                     if store_name not in self.stores and store_name not in self.global_stores:
-                        store_spec = self._builder.stores.get(store_name)
-                        if store_spec is None:
-                            gspec = self._builder.global_stores[store_name]
-                            store_spec = gspec.store
-                        self.stores[store_name] = store_spec.builder.build()
-            elif isinstance(spec, SinkSpec):
+                        self.stores[store_name] = self.topology.stores[store_name].builder.build()
+            elif isinstance(spec, SinkDef):
                 node = SinkNode(
                     name,
                     ctx,
-                    self.decorate(spec.topic),
+                    spec.topic,
                     spec.extractor,
                     spec.key_serializer or self.key_serde,
                     spec.value_serializer or self.value_serde,
@@ -170,29 +170,16 @@ class StreamTask:
                 raise TopologyError(f"unknown node kind for {name}")
             self.nodes[name] = node
         for name, node in self.nodes.items():
-            for child in self._builder.nodes[name].successors:
+            for child in self.topology.nodes[name].successors:
                 child_node = self.nodes.get(child)
                 if child_node is not None:
                     node.add_child(child_node)
-
-    def decorate(self, topic: str | None) -> str | None:
-        """Internal (repartition) topics get the ``<application.id>-`` prefix; others stay as they are."""
-        if topic is not None and topic in self._builder.internal_topics:
-            return f"{self.application_id}-{topic}"
-        return topic
-
-    def undecorate(self, topic: str) -> str:
-        """The topology's name for a topic read by this task (strips the prefix of internal topics)."""
-        prefix = self.application_id + "-"
-        if topic.startswith(prefix) and topic[len(prefix) :] in self._builder.internal_topics:
-            return topic[len(prefix) :]
-        return topic
 
     def add_partition(self, tp: TopicPartition) -> None:
         """Start reading ``tp`` (its topic must be read by a source of this task)."""
         if tp in self.partition_group.queues:
             return
-        spec = self._builder.source_for_topic(self.undecorate(tp.topic))
+        spec = self.topology.source_for_topic(tp.topic)
         source = self.nodes.get(spec.name) if spec is not None else None
         if not isinstance(source, SourceNode):
             raise TopologyError(f"task {self.task_id} has no source reading topic {tp.topic!r}")
@@ -283,7 +270,7 @@ class StreamTask:
 
     def changelog_topic(self, store_name: str) -> str:
         """Kafka's changelog topic name for a store of this application."""
-        return f"{self.application_id}-{store_name}-changelog"
+        return changelog_topic(self.application_id, store_name)
 
     def logged_stores(self) -> dict[str, str]:
         """Store name → changelog topic, for the stores that have one."""

@@ -11,6 +11,7 @@ from typing import Any
 from kstreams_nb._engine.changelog_reader import ChangelogReader
 from kstreams_nb._engine.checkpoints import write_task_checkpoints
 from kstreams_nb._engine.partition_metadata import commit_metadata, read_commit_metadata
+from kstreams_nb._engine.processor_topology import ProcessorTopology
 from kstreams_nb._engine.producer import StreamsProducer
 from kstreams_nb._engine.state_manager import ProcessorStateManager
 from kstreams_nb._engine.task import StreamTask, TaskState
@@ -18,25 +19,20 @@ from kstreams_nb._engine.topics import TopicPlan
 from kstreams_nb._time import Clock
 from kstreams_nb.errors import StateStoreError
 from kstreams_nb.records import ConsumerRecord, TaskId, TopicPartition
-from kstreams_nb.topology._builder import InternalTopologyBuilder
 
 __all__ = ["TaskManager"]
 
 log = logging.getLogger(__name__)
 
 
-def subtopology_resolver(builder: InternalTopologyBuilder, application_id: str) -> Callable[[str], int]:
+def subtopology_resolver(topology: ProcessorTopology) -> Callable[[str], int]:
     """``topic -> sub-topology id`` for the topics an application reads (internal ones by their full name)."""
-    node_to_sub = {n: gid for gid, names in builder.node_groups().items() for n in names}
-    prefix = application_id + "-"
 
     def subtopology_of(topic: str) -> int:
-        bare = topic[len(prefix) :]
-        name = bare if topic.startswith(prefix) and bare in builder.internal_topics else topic
-        source = builder.source_for_topic(name)
-        if source is None:
+        sub = topology.subtopology_of(topic)
+        if sub is None:
             raise StateStoreError(f"no source of the topology reads topic {topic!r}")
-        return node_to_sub[source.name]
+        return sub
 
     return subtopology_of
 
@@ -46,9 +42,8 @@ class TaskManager:
 
     def __init__(
         self,
-        builder: InternalTopologyBuilder,
+        topology: ProcessorTopology,
         config: Mapping[str, Any],
-        application_id: str,
         producer: StreamsProducer,
         restore_consumer: Any,
         clock: Clock,
@@ -57,9 +52,8 @@ class TaskManager:
         lag: Callable[[TopicPartition], int | None] | None = None,
         restore_batch: int = 1000,
     ) -> None:
-        self._builder = builder
+        self._topology = topology
         self._config = config
-        self._app_id = application_id
         self._producer = producer
         self._eos = producer.exactly_once
         self._restore_consumer = restore_consumer
@@ -71,8 +65,8 @@ class TaskManager:
         self.suspended: dict[TaskId, StreamTask] = {}
         self._lag = lag
         self._by_partition: dict[TopicPartition, StreamTask] = {}
-        self._subtopology_of = subtopology_resolver(builder, application_id)
-        self._subs = {s.id: s for s in builder.subtopologies()}
+        self._subtopology_of = subtopology_resolver(topology)
+        self._subs = {s.id: s for s in topology.subtopologies}
         #: the state managers of the active and suspended tasks
         self._states: dict[TaskId, ProcessorStateManager] = {}
         #: restores the tasks in RESTORING state, at most ``restore_batch`` changelog records per loop pass
@@ -120,13 +114,12 @@ class TaskManager:
         RUNNING at once when it has nothing to restore."""
         task = StreamTask(
             task_id,
-            self._builder,
+            self._topology,
             self._subs[task_id.subtopology].nodes,
             tps,
             self._config,
             self._producer,
             self._clock,
-            application_id=self._app_id,
             global_stores=self._global_stores,
         )
         manager = self._states[task_id] = ProcessorStateManager(task, self._config, exactly_once=self._eos)

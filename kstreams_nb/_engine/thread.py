@@ -17,6 +17,7 @@ from typing import Any
 
 from kstreams_nb._engine.assignor import MemberInfo, TaskAssignor
 from kstreams_nb._engine.metrics import ThreadMetrics
+from kstreams_nb._engine.processor_topology import ProcessorTopology
 from kstreams_nb._engine.producer import StreamsProducer
 from kstreams_nb._engine.task_manager import TaskManager, subtopology_resolver
 from kstreams_nb._engine.topics import TopicPlan
@@ -25,7 +26,6 @@ from kstreams_nb.clients.base import NoOffsetForPartitionError
 from kstreams_nb.config import StreamsConfig
 from kstreams_nb.errors import CommitFailedError, ConfigError, StreamsStateError, TransactionError
 from kstreams_nb.records import TopicPartition
-from kstreams_nb.topology._builder import InternalTopologyBuilder
 
 __all__ = ["StreamThread", "ThreadCrash", "ThreadState", "crash_hook"]
 
@@ -157,7 +157,7 @@ class StreamThread(threading.Thread):
     def __init__(
         self,
         index: int,
-        builder: InternalTopologyBuilder,
+        topology: ProcessorTopology,
         config: StreamsConfig,
         clients: Any,
         clock: Clock,
@@ -180,29 +180,28 @@ class StreamThread(threading.Thread):
         self.lock = threading.RLock()
         self.error: BaseException | None = None
         app_id: str = config["application.id"]
-        self._builder = builder
-        self._app_id = app_id
+        self._topology = topology
         member = MemberInfo(client_id, index, lambda: self.tasks.owned())
-        assignor = TaskAssignor(subtopology_resolver(builder, app_id))
+        assignor = TaskAssignor(subtopology_resolver(topology))
         #: ``<application.id>-<process id>-<thread index>``: a replacement thread takes over (and fences) the id
         self.transactional_id = f"{app_id}-{process_id or client_id}-{index}"
         self.consumer, self.producer, self.restore_consumer = _make_clients(
             config, clients, app_id, self.name, assignor, member, self.transactional_id
         )
-        self.tasks = TaskManager(builder, config, app_id, self.producer, self.restore_consumer, clock, plan,
+        self.tasks = TaskManager(topology, config, self.producer, self.restore_consumer, clock, plan,
                                  global_stores, lag=self.consumer.lag, restore_batch=_restore_max_records(config))
         #: counters read by KafkaStreams.metrics()
         self.metrics = ThreadMetrics(clock)
-        self._subscription = self._subscription_for(builder, plan)
+        self._subscription = self._subscription_for(topology, plan)
         self._commit_interval = int(config["commit.interval.ms"])
         self._poll_timeout = int(config.get("poll.ms", 100)) / 1000
         self._max_poll = int(config.get("max.poll.records", 1000))
         self._last_commit = clock.milliseconds()
 
     @staticmethod
-    def _subscription_for(builder: InternalTopologyBuilder, plan: TopicPlan) -> list[str] | re.Pattern[str]:
+    def _subscription_for(topology: ProcessorTopology, plan: TopicPlan) -> list[str] | re.Pattern[str]:
         topics = sorted({t for ts in plan.source_topics.values() for t in ts})
-        patterns = [p.pattern for s in builder.subtopologies() if not s.is_global for p in s.source_patterns]
+        patterns = [p.pattern for s in topology.subtopologies for p in s.source_patterns]
         if not patterns:
             return topics
         return re.compile("|".join([*(re.escape(t) for t in topics), *(f"(?:{p})" for p in patterns)]))
@@ -275,12 +274,10 @@ class StreamThread(threading.Thread):
     def _reset_offsets(self, partitions: list[TopicPartition]) -> None:
         """Where nothing was committed, start each partition as its source says (else ``auto.offset.reset``)."""
         default = str(self._config.get("auto.offset.reset", "earliest"))
-        prefix = self._app_id + "-"
         earliest: list[TopicPartition] = []
         latest: list[TopicPartition] = []
         for tp in partitions:
-            bare = tp.topic[len(prefix) :] if tp.topic.startswith(prefix) else tp.topic
-            source = self._builder.source_for_topic(bare if bare in self._builder.internal_topics else tp.topic)
+            source = self._topology.source_for_topic(tp.topic)
             policy = (source.offset_reset if source is not None else None) or default
             if policy == "latest":
                 latest.append(tp)

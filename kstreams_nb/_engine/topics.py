@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kstreams_nb._engine.control import CONTROL_TOPIC_CONFIG, control_topic
+from kstreams_nb._engine.processor_topology import ProcessorTopology, SinkDef, SubtopologyDef
 from kstreams_nb.errors import TopologyError
-from kstreams_nb.topology._builder import InternalTopologyBuilder, SinkSpec, SubtopologySpec
 
 __all__ = ["TopicPlan", "plan_topics"]
 
@@ -37,32 +37,27 @@ class TopicPlan:
     partitions: dict[str, int] = field(default_factory=dict)
 
 
-def _decorate(app_id: str, builder: InternalTopologyBuilder, topic: str) -> str:
-    return f"{app_id}-{topic}" if topic in builder.internal_topics else topic
-
-
 def plan_topics(
-    builder: InternalTopologyBuilder, app_id: str, existing: dict[str, int], config: dict[str, Any] | None = None
+    topology: ProcessorTopology, existing: dict[str, int], config: dict[str, Any] | None = None
 ) -> TopicPlan:
-    """Compute the plan; raise TopologyError for missing source topics or co-partitioning mismatches.
+    """Compute the plan of a compiled topology; raise TopologyError for missing source topics or co-partitioning
+    mismatches.
 
     ``existing`` maps every topic on the cluster to its partition count; ``config`` is the application's (for
     ``windowstore.changelog.additional.retention.ms``).
     """
     plan = TopicPlan()
-    subs = [s for s in builder.subtopologies() if not s.is_global]
-    internal = builder.internal_topics
+    subs = list(topology.subtopologies)
+    internal = topology.internal_partitions
     missing: list[str] = []
-    control = control_topic(app_id)
+    control = control_topic(topology.application_id)
     for sub in subs:
-        topics = [_decorate(app_id, builder, t) for t in sub.source_topics]
+        topics = list(sub.source_topics)
         for pattern in sub.source_patterns:
             topics.extend(sorted(t for t in existing if _matches(pattern, t) and t not in topics and t != control))
         plan.source_topics[sub.id] = topics
         missing.extend(t for t in sub.source_topics if t not in internal and t not in existing)
-    for g in builder.global_stores.values():
-        if g.topic not in existing:
-            missing.append(g.topic)
+    missing.extend(t for t in topology.global_topics.values() if t not in existing)
     if missing:
         raise TopologyError(
             f"Missing source topic(s) {sorted(set(missing))}: create them before starting the application "
@@ -70,10 +65,10 @@ def plan_topics(
         )
     plan.partitions.update(existing)
     # repartition counts, then co-partitioning, then (since enforcement can change counts) again downstream
-    fixed = _enforce_copartitioning(builder, app_id, plan, _size_repartition_topics(builder, app_id, subs, plan, {}))
-    _size_repartition_topics(builder, app_id, subs, plan, fixed)
+    fixed = _enforce_copartitioning(topology, plan, _size_repartition_topics(topology, plan, {}))
+    _size_repartition_topics(topology, plan, fixed)
     for topic in internal:
-        plan.topic_configs[f"{app_id}-{topic}"] = dict(REPARTITION_CONFIG)
+        plan.topic_configs[topic] = dict(REPARTITION_CONFIG)
     plan.internal_topics[control] = 1  # SHUTDOWN_APPLICATION requests (see _engine.control)
     plan.topic_configs[control] = dict(CONTROL_TOPIC_CONFIG)
     additional = int((config or {}).get("windowstore.changelog.additional.retention.ms", 86_400_000))
@@ -89,11 +84,10 @@ def plan_topics(
             )
         plan.task_counts[sub.id] = max(sized.values()) if sized else 0
         for store in sub.stores:
-            spec = builder.stores.get(store)
-            if spec is not None and spec.logging_enabled:
-                topic = f"{app_id}-{store}-changelog"
-                plan.internal_topics[topic] = plan.task_counts[sub.id]
-                plan.topic_configs[topic] = changelog_config(spec.builder, additional)
+            spec = topology.stores.get(store)
+            if spec is not None and spec.changelog is not None:
+                plan.internal_topics[spec.changelog] = plan.task_counts[sub.id]
+                plan.topic_configs[spec.changelog] = changelog_config(spec.builder, additional)
     return plan
 
 
@@ -114,30 +108,24 @@ def _matches(pattern: re.Pattern[str], topic: str) -> bool:
     return pattern.fullmatch(topic) is not None
 
 
-def _size_repartition_topics(
-    builder: InternalTopologyBuilder,
-    app_id: str,
-    subs: list[SubtopologySpec],
-    plan: TopicPlan,
-    fixed: dict[str, int],
-) -> dict[str, int]:
+def _size_repartition_topics(topology: ProcessorTopology, plan: TopicPlan, fixed: dict[str, int]) -> dict[str, int]:
     """Repartition topic partitions: the given count (Repartitioned, or ``fixed`` by co-partitioning), else the
     max source partitions of the sub-topologies writing into it (resolved upstream first)."""
-    writers: dict[str, list[SubtopologySpec]] = {}
-    for sub in subs:
+    internal = topology.internal_partitions
+    writers: dict[str, list[SubtopologyDef]] = {}
+    for sub in topology.subtopologies:
         for name in sub.nodes:
-            spec = builder.nodes[name]
-            if isinstance(spec, SinkSpec) and spec.topic in builder.internal_topics:
+            spec = topology.nodes[name]
+            if isinstance(spec, SinkDef) and spec.topic is not None and spec.topic in internal:
                 writers.setdefault(spec.topic, []).append(sub)
-    for topic in builder.internal_topics:
-        plan.partitions.pop(f"{app_id}-{topic}", None)
-    pending = dict(builder.internal_topics)
+    for topic in internal:
+        plan.partitions.pop(topic, None)
+    pending = dict(internal)
     sized: dict[str, int] = {}
     for _ in range(len(pending) + 1):  # fixed point: upstream repartition topics first
         progressed = False
         for topic, given in list(pending.items()):
-            decorated = f"{app_id}-{topic}"
-            count = fixed.get(decorated, given)
+            count = fixed.get(topic, given)
             if count is None:
                 counts: list[int] = []
                 unknown = False
@@ -150,7 +138,7 @@ def _size_repartition_topics(
                 if unknown and not counts:
                     continue
                 count = max(counts) if counts else 1
-            plan.partitions[decorated] = plan.internal_topics[decorated] = sized[decorated] = count
+            plan.partitions[topic] = plan.internal_topics[topic] = sized[topic] = count
             del pending[topic]
             progressed = True
         if not pending or not progressed:
@@ -160,15 +148,13 @@ def _size_repartition_topics(
     return sized
 
 
-def _enforce_copartitioning(
-    builder: InternalTopologyBuilder, app_id: str, plan: TopicPlan, sized: dict[str, int]
-) -> dict[str, int]:
+def _enforce_copartitioning(topology: ProcessorTopology, plan: TopicPlan, sized: dict[str, int]) -> dict[str, int]:
     """Kafka's CopartitionedTopicsEnforcer: external topics of a group must agree; repartition topics take their
     count (or, in an all-internal group, the largest count). Returns the repartition counts it fixed."""
     fixed: dict[str, int] = {}
-    internal = {f"{app_id}-{t}": given for t, given in builder.internal_topics.items()}
-    for group in builder.copartition_groups:
-        decorated = sorted(_decorate(app_id, builder, t) for t in group)
+    internal = topology.internal_partitions
+    for group in topology.copartition_groups:
+        decorated = sorted(group)
         external = {t: plan.partitions[t] for t in decorated if t not in internal and t in plan.partitions}
         if len(set(external.values())) > 1:
             shown = ", ".join(f"{t} ({n} partitions)" for t, n in sorted(external.items()))

@@ -23,6 +23,7 @@ from contextlib import nullcontext
 from datetime import timedelta
 from typing import Any
 
+from kstreams_nb._engine.processor_topology import compile_topology
 from kstreams_nb._engine.task import StreamTask, default_serde
 from kstreams_nb._time import ManualClock, to_millis
 from kstreams_nb.config import StreamsConfig
@@ -89,7 +90,8 @@ class TopologyTestDriver:
             # as Kafka's driver: windowed aggregations emitting on window close are not throttled by wall-clock time
             self.config = self.config.with_overrides({_WINDOWED_EMIT_INTERVAL: 0})
         self.application_id: str = self.config["application.id"]
-        self._builder = builder
+        #: compiled once: tasks never see later edits of ``topology``
+        self._compiled = compiled = compile_topology(builder, self.application_id)
         self._clock = ManualClock(to_millis(initial_wall_clock_ms, "initial_wall_clock_ms"))
         self._producer = _CaptureProducer()
         self._outputs: dict[str, deque[ConsumerRecord]] = defaultdict(deque)
@@ -101,46 +103,41 @@ class TopologyTestDriver:
         self.key_serde = default_serde(self.config, "default.key.serde")
         self.value_serde = default_serde(self.config, "default.value.serde")
 
-        global_nodes = builder.global_node_names()
-        self._global_topics = {g.topic for g in builder.global_stores.values()}
+        global_nodes = compiled.global_nodes
+        self._global_topics = set(compiled.global_topics.values())
         self._global_task: StreamTask | None = None
-        if builder.global_stores:
-            names = [n for n in builder.nodes if n in global_nodes]
+        if self._global_topics:
+            names = [n for n in compiled.nodes if n in global_nodes]
             self._global_task = StreamTask(
                 TaskId(-1, -1),
-                builder,
+                compiled,
                 names,
                 [TopicPartition(t, 0) for t in sorted(self._global_topics)],
                 self.config,
                 self._producer,
                 self._clock,
-                application_id=self.application_id,
             )
             self._global_task.initialize()
-        main_nodes = [n for n in builder.nodes if n not in global_nodes]
+        main_nodes = [n for n in compiled.nodes if n not in global_nodes]
         self._task: StreamTask | None = None
         if main_nodes:
-            topics: list[str] = []
-            for sub in builder.subtopologies():
-                if not sub.is_global:
-                    topics.extend(sub.source_topics)
             self._task = StreamTask(
                 TaskId(0, 0),
-                builder,
+                compiled,
                 main_nodes,
                 [],
                 self.config,
                 self._producer,
                 self._clock,
-                application_id=self.application_id,
                 global_stores=(  # what processors see of global stores: read-only views, as in Kafka
                     {n: read_only_view(st, nullcontext()) for n, st in self._global_task.stores.items()}
                     if self._global_task
                     else None
                 ),
             )
-            for t in topics:
-                self._task.add_partition(TopicPartition(self._task.decorate(t) or t, 0))
+            for sub in compiled.subtopologies:
+                for t in sub.source_topics:
+                    self._task.add_partition(TopicPartition(t, 0))
             self._task.initialize()
         self._capture_outputs()
 
@@ -268,13 +265,13 @@ class TopologyTestDriver:
         task = self._task
         is_global = topic in self._global_topics
         main_tp: TopicPartition | None = None
-        if not is_global and task is not None and self._builder.source_for_topic(task.undecorate(topic)) is not None:
+        if not is_global and task is not None and self._compiled.source_for_topic(topic) is not None:
             main_tp = TopicPartition(topic, 0)
             task.add_partition(main_tp)
         if main_tp is None and not is_global:
             readable = sorted(
-                {t for s in self._builder.subtopologies() for t in s.source_topics}
-                | {p.pattern for s in self._builder.subtopologies() for p in s.source_patterns}
+                {t for s in self._compiled.subtopologies for t in s.source_topics}
+                | {p.pattern for s in self._compiled.subtopologies for p in s.source_patterns}
             )
             raise TopologyError(
                 f"Unknown topic: {topic}; no source of the topology reads it (sources read: {readable})"
@@ -306,7 +303,7 @@ class TopologyTestDriver:
             feeds_back = self._feeds_back.get(rec.topic)
             if feeds_back is None:
                 feeds_back = self._feeds_back[rec.topic] = rec.topic in self._global_topics or (
-                    task is not None and self._builder.source_for_topic(task.undecorate(rec.topic)) is not None
+                    task is not None and self._compiled.source_for_topic(rec.topic) is not None
                 )
             if feeds_back:
                 # Kafka's captureOutputsAndReEnqueueInternalResults: enqueue only (global topics are applied at

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 
 from kstreams_nb import Processor, Record, Serdes, Stores, Topology
+from kstreams_nb._engine.processor_topology import compile_topology
 from kstreams_nb._engine.topics import plan_topics
 from kstreams_nb.clients.memory import EmbeddedBroker
 from kstreams_nb.dsl import Grouped, Materialized, StreamsBuilder, TimeWindows
@@ -84,7 +85,7 @@ def test_copartitioned_repartition_topics_get_the_largest_count_when_no_external
     builder.add_internal_topic("ra")
     builder.add_internal_topic("rb")
     builder.copartition(["ra", "rb"])
-    plan = plan_topics(builder, "app", {"a": 2, "b": 4})
+    plan = plan_topics(compile_topology(builder, "app"), {"a": 2, "b": 4})
     assert plan.internal_topics["app-ra"] == plan.internal_topics["app-rb"] == 4
 
 
@@ -99,6 +100,6 @@ def test_changelog_partitions_follow_the_enforced_repartition_count() -> None:
     builder = t.internal_builder
     builder.add_internal_topic("r")
     builder.copartition(["r", "table"])
-    plan = plan_topics(builder, "app", {"a": 4, "table": 2})
+    plan = plan_topics(compile_topology(builder, "app"), {"a": 4, "table": 2})
     assert plan.internal_topics["app-r"] == 2
     assert plan.internal_topics["app-s-changelog"] == 2

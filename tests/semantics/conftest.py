@@ -112,7 +112,7 @@ def runtime_replay(
     if not REPLAY or report is None or not report.passed:
         return
     for drv, session in sessions:
-        if drv._builder.global_stores:
+        if drv._compiled.global_topics:
             session.refuse("global stores")
         if drv._task is not None and len(drv._task.wall_punctuations):
             session.refuse("wall-clock punctuation")

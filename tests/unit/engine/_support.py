@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from kstreams_nb._engine.processor_topology import compile_topology
 from kstreams_nb._engine.task import StreamTask
 from kstreams_nb._time import ManualClock
 from kstreams_nb.config import StreamsConfig
@@ -63,12 +64,11 @@ def make_task(
     clock = clock or ManualClock(0)
     task = StreamTask(
         task_id or TaskId(0, 0),
-        builder,
+        compile_topology(builder, props["application.id"]),
         list(builder.nodes),
         partitions,
         StreamsConfig(props),
         producer,
         clock,
-        application_id=props["application.id"],
     )
     return task, producer, clock
