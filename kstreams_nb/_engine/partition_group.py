@@ -2,7 +2,9 @@
 
 Kafka's PartitionGroup/RecordQueue: each input partition buffers raw records; the head is deserialized and
 time-stamped lazily; the group always processes the head with the LOWEST timestamp across the task's
-partitions; the task's stream time is the largest timestamp processed so far (-1 while unknown).
+partitions; the task's stream time is the largest timestamp processed so far (-1 while unknown). With a lag
+source (the runtime), the group also says whether the task is ready to process (Kafka's readyToProcess with
+max.task.idle.ms).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Iterable
 
+from kstreams_nb._time import Clock
 from kstreams_nb.records import ConsumerRecord, Record, TopicPartition
 
 __all__ = ["UNKNOWN", "PartitionGroup", "RecordQueue"]
@@ -92,14 +95,56 @@ class RecordQueue:
 
 
 class PartitionGroup:
-    """The record queues of one task; ``next_record`` returns the lowest-timestamp head."""
+    """The record queues of one task; ``next_record`` returns the lowest-timestamp head.
 
-    __slots__ = ("_order", "queues", "stream_time")
+    Example::
+
+        group = PartitionGroup()
+        group.add_queue(RecordQueue(tp, source, decode))
+        group.add_records(tp, raws)
+        if group.ready():
+            queue, record, raw = group.next_record()
+    """
+
+    __slots__ = ("_clock", "_idle_since", "_max_idle", "_order", "lag", "queues", "stream_time")
 
     def __init__(self) -> None:
         self.queues: dict[TopicPartition, RecordQueue] = {}
         self._order: list[RecordQueue] = []
         self.stream_time = UNKNOWN
+        #: records left on the broker for a partition (None: unknown); None when processing never waits
+        self.lag: Callable[[TopicPartition], int | None] | None = None
+        self._max_idle = 0
+        self._idle_since = -1
+        self._clock: Clock | None = None
+
+    def set_lag_source(self, lag: Callable[[TopicPartition], int | None], max_idle_ms: int, clock: Clock) -> None:
+        """Make :meth:`ready` wait while an empty partition still has records on the broker (``lag`` > 0 or
+        unknown), and then up to ``max_idle_ms`` (max.task.idle.ms; negative: never wait)."""
+        self.lag = lag
+        self._max_idle = max_idle_ms
+        self._clock = clock
+
+    def ready(self) -> bool:
+        """Kafka's readyToProcess: False while some empty partition may still get records that should be
+        processed first (always True without a lag source)."""
+        lag, clock, queues = self.lag, self._clock, self.queues
+        if len(queues) < 2 or lag is None or clock is None or self._max_idle < 0:
+            return True
+        empty = [tp for tp, q in queues.items() if q.head is None]
+        if not empty:
+            self._idle_since = -1
+            return True
+        if len(empty) == len(queues):
+            return False
+        for tp in empty:
+            left = lag(tp)
+            if left is None or left > 0:  # must wait to poll the data known to be on the broker
+                return False
+        now = clock.milliseconds()
+        if self._idle_since < 0:
+            self._idle_since = now
+        return now - self._idle_since >= self._max_idle
 
     def add_queue(self, queue: RecordQueue) -> None:
         """Register a partition's queue."""

@@ -7,13 +7,12 @@ Written once for both the TopologyTestDriver and the runtime: whoever drives a t
 from __future__ import annotations
 
 import enum
-import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from kstreams_nb._engine.collector import RecordCollector
 from kstreams_nb._engine.context import ProcessorContextImpl, StoreContextImpl
-from kstreams_nb._engine.handlers import CONTINUE, ErrorContext, resolve_handler, send_dead_letter
+from kstreams_nb._engine.handlers import resolve_handler
 from kstreams_nb._engine.metrics import count_node_records
 from kstreams_nb._engine.nodes import Node, ProcessorNode, SinkNode, SourceNode
 from kstreams_nb._engine.partition_group import UNKNOWN, PartitionGroup, RecordQueue
@@ -25,6 +24,7 @@ from kstreams_nb._engine.processor_topology import (
     changelog_topic,
 )
 from kstreams_nb._engine.punctuation import PunctuationQueue, PunctuationSchedule
+from kstreams_nb._engine.source_decoder import SourceDecoder
 from kstreams_nb._time import Clock
 from kstreams_nb.errors import DeserializationError, ProcessingError, StreamsStateError, TopologyError
 from kstreams_nb.processor import FixedKeyProcessor, PunctuationType
@@ -32,9 +32,6 @@ from kstreams_nb.records import EMPTY_HEADERS, ConsumerRecord, Record, TaskId, T
 from kstreams_nb.serdes import Serdes, serde_by_name
 
 __all__ = ["StreamTask", "TaskState", "default_serde"]
-
-log = logging.getLogger(__name__)
-
 
 class TaskState(enum.Enum):
     """Kafka's Task.State."""
@@ -102,6 +99,8 @@ class StreamTask:
         self.key_serde = default_serde(config, "default.key.serde")
         self.value_serde = default_serde(config, "default.value.serde")
         self.nodes: dict[str, Node] = {}
+        #: source node name -> its SourceDecoder
+        self.decoders: dict[str, SourceDecoder] = {}
         self.stores: dict[str, Any] = {}
         #: store name -> (store, restore callback, logged)
         self.registered: dict[str, tuple[Any, Callable[..., None], bool]] = {}
@@ -118,9 +117,6 @@ class StreamTask:
         self.restored = 0
         self.restore_remaining: dict[str, int] = {}
         self.created_ms = clock.milliseconds()
-        self._lag: Callable[[TopicPartition], int | None] | None = None
-        self._max_idle = 0
-        self._idle_since = -1
         self._build_nodes(node_names)
         #: node name -> records it processed, only at metrics.recording.level DEBUG (as Kafka's node metrics)
         self.node_counts = count_node_records(self.nodes, config)
@@ -186,67 +182,11 @@ class StreamTask:
         self.partition_group.add_queue(RecordQueue(tp, source, self._decoder(source)))
 
     def _decoder(self, source: SourceNode) -> Callable[[ConsumerRecord, int], Record | None]:
-        kd = source.key_deserializer
-        vd = source.value_deserializer
-        extractor = source.timestamp_extractor
-        extract = getattr(extractor, "extract", extractor)
-        unchecked = Record._unchecked
-
-        def decode(raw: ConsumerRecord, partition_time: int) -> Record | None:
-            try:
-                key = kd.deserialize(raw.topic, raw.key)
-                value = vd.deserialize(raw.topic, raw.value)
-            except Exception as e:
-                return self._deserialization_failed(source, raw, e)
-            ts = raw.timestamp
-            if extract is not None:
-                try:
-                    ts = extract(ConsumerRecord(raw.topic, raw.partition, raw.offset, ts, key, value, raw.headers),
-                                 partition_time)
-                except Exception as e:  # Kafka: fatal, whatever the deserialization handler says
-                    raise ProcessingError(
-                        f"Fatal user code error in TimestampExtractor callback for the record at topic {raw.topic} "
-                        f"partition {raw.partition} offset {raw.offset} (source {source.name}, task {self.task_id})"
-                        f": {e!r}",
-                        task_id=self.task_id, node=source.name, topic=raw.topic, partition=raw.partition,
-                        offset=raw.offset,
-                    ) from e
-                if ts < 0:  # an extractor's way to drop a record (LogAndSkipOnInvalidTimestamp)
-                    log.warning(
-                        "Skipping record due to negative extracted timestamp. topic=[%s] partition=[%s] offset=[%s] "
-                        "extractedTimestamp=[%s] extractor=[%s]",
-                        raw.topic, raw.partition, raw.offset, ts, type(extractor).__name__,
-                    )
-                    self.dropped += 1
-                    return None
-            elif ts < 0:  # the default extractor fails on invalid timestamps (Kafka's FailOnInvalidTimestamp)
-                raise ProcessingError(
-                    f"Input record at topic {raw.topic} partition {raw.partition} offset {raw.offset} has invalid "
-                    f"(negative) timestamp {ts}; set a timestamp_extractor on the source to drop or repair such "
-                    f"records",
-                    task_id=self.task_id, node=source.name, topic=raw.topic, partition=raw.partition,
-                    offset=raw.offset,
-                )
-            return unchecked(key, value, ts, raw.headers)
-
-        return decode
-
-    def _deserialization_failed(self, source: SourceNode, raw: ConsumerRecord, error: Exception) -> Record | None:
-        ectx = ErrorContext(raw.topic, raw.partition, raw.offset, raw.headers, source.name, self.task_id, raw.timestamp)
-        dlq = self.ctx.dead_letter_topic
-        if dlq:
-            send_dead_letter(self.collector, dlq, ectx, error, raw)
-        if self._deser_handler(ectx, error) == CONTINUE:
-            self.dropped += 1
-            return None
-        raise DeserializationError(
-            f"Deserialization exception handler is set to fail upon a deserialization error. Could not "
-            f"deserialize the record at topic {raw.topic}, partition {raw.partition}, offset {raw.offset} "
-            f"(source {source.name}, task {self.task_id}): {error!r}",
-            topic=raw.topic,
-            partition=raw.partition,
-            offset=raw.offset,
-        ) from error
+        """The decode function of ``source`` (its SourceDecoder is built once per task)."""
+        decoder = self.decoders.get(source.name)
+        if decoder is None:
+            decoder = self.decoders[source.name] = SourceDecoder(self, source)
+        return decoder.decode
 
     # ------------------------------------------------------------------ lifecycle
     def transition(self, new: TaskState) -> None:
@@ -352,28 +292,7 @@ class StreamTask:
     def set_lag_source(self, lag: Callable[[TopicPartition], int | None], max_idle_ms: int) -> None:
         """Make processing wait, as Kafka's PartitionGroup.readyToProcess does, while an empty partition of this
         task still has records on the broker (``lag`` > 0 or unknown), and then up to ``max_idle_ms``."""
-        self._lag = lag
-        self._max_idle = max_idle_ms
-
-    def _ready(self) -> bool:
-        """False while some empty partition may still get records that should be processed first."""
-        queues = self.partition_group.queues
-        if len(queues) < 2 or self._lag is None or self._max_idle < 0:
-            return True
-        empty = [tp for tp, q in queues.items() if q.head is None]
-        if not empty:
-            self._idle_since = -1
-            return True
-        if len(empty) == len(queues):
-            return False
-        for tp in empty:
-            lag = self._lag(tp)
-            if lag is None or lag > 0:  # must wait to poll the data known to be on the broker
-                return False
-        now = self.clock.milliseconds()
-        if self._idle_since < 0:
-            self._idle_since = now
-        return now - self._idle_since >= self._max_idle
+        self.partition_group.set_lag_source(lag, max_idle_ms, self.clock)
 
     # ------------------------------------------------------------------ processing
     @property
@@ -396,9 +315,10 @@ class StreamTask:
     def process(self) -> bool:
         """Process the next record (lowest timestamp first); False when none is buffered or the task must wait
         for records of an empty partition (see :meth:`set_lag_source`)."""
-        if self._lag is not None and not self._ready():
+        group = self.partition_group
+        if group.lag is not None and not group.ready():
             return False
-        nxt = self.partition_group.next_record()
+        nxt = group.next_record()
         if nxt is None:
             return False
         queue, record, raw = nxt

@@ -13,6 +13,7 @@ Reproduces, value for value:
 from __future__ import annotations
 
 from kstreams_nb._engine.partition_group import UNKNOWN, PartitionGroup, RecordQueue
+from kstreams_nb._time import ManualClock
 from kstreams_nb.processor import Processor
 from kstreams_nb.records import ConsumerRecord, Record, TopicPartition
 from kstreams_nb.serdes import Serdes
@@ -209,3 +210,31 @@ def test_should_process_in_order() -> None:
     assert task.process() is False
     assert task.stream_time == 45
     assert task.prepare_commit() == {partition1: 31, partition2: 46}
+
+
+def test_ready_waits_for_an_empty_partition_with_lag_then_for_max_task_idle_ms() -> None:
+    """In the manner of PartitionGroupTest.shouldWaitForPollWhenLagIsNonzero / shouldIdleAsSpecifiedWhenLagIsZero."""
+    group, q1, _ = group_of_two()
+    assert group.ready()  # no lag source: never waits
+    lags: dict[TopicPartition, int | None] = {PARTITION_1: 0, PARTITION_2: None}
+    clock = ManualClock(1_000)
+    group.set_lag_source(lags.get, 100, clock)
+    assert not group.ready()  # nothing buffered at all
+    q1.add([raw(1, 5)])
+    assert not group.ready()  # partition 2 is empty and its lag is unknown
+    lags[PARTITION_2] = 3
+    assert not group.ready()  # ... or records are known to be on the broker
+    lags[PARTITION_2] = 0
+    assert not group.ready()  # caught up: idles from now for max.task.idle.ms
+    clock.advance(99)
+    assert not group.ready()
+    clock.advance(1)
+    assert group.ready()
+    assert next_of(group) == (PARTITION_1, 5, 5)
+
+
+def test_ready_never_waits_with_a_negative_max_task_idle_ms() -> None:
+    group, q1, _ = group_of_two()
+    group.set_lag_source(lambda tp: None, -1, ManualClock())
+    q1.add([raw(1, 5)])
+    assert group.ready()
