@@ -34,7 +34,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 from kstreams_nb._engine.control import ControlListener, ShutdownRequest, send_shutdown_request
 from kstreams_nb._engine.global_thread import GlobalStreamThread
@@ -373,7 +373,8 @@ class KafkaStreams:
                 if not self._stopping and self._state.is_running_or_rebalancing():
                     log.warning("replacing %s after %r", thread.name, error)
                     replacement = StreamThread(
-                        thread.index, self.compiled, self.config, self._supplier, self._clock, self.plan,
+                        thread.index, self.compiled, self.config, cast(ClientSupplier, self._supplier), self._clock,
+                        self.plan,
                         thread.name.rsplit("-StreamThread-", 1)[0], self._on_thread_state,
                         self._global_views(), process_id=str(self.process_id),
                     )

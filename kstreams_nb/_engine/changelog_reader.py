@@ -21,9 +21,9 @@ Example::
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from kstreams_nb._engine.state_manager import ProcessorStateManager
+from kstreams_nb.clients.base import Consumer
 from kstreams_nb.records import ConsumerRecord, TaskId, TopicPartition
 
 __all__ = ["ChangelogReader"]
@@ -34,7 +34,7 @@ log = logging.getLogger(__name__)
 class ChangelogReader:
     """The restoring changelog partitions of one stream thread, read through its restore consumer."""
 
-    def __init__(self, consumer: Any, max_records: int) -> None:
+    def __init__(self, consumer: Consumer, max_records: int) -> None:
         self._consumer = consumer
         self._max_records = max_records
         #: changelog partition -> (its task's state manager, the end offset to restore up to)

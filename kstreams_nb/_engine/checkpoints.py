@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from kstreams_nb._engine.task import StreamTask, TaskState
+from kstreams_nb.clients.base import Consumer
 from kstreams_nb.config import EXACTLY_ONCE_V2, PROCESSING_GUARANTEE
 from kstreams_nb.records import TopicPartition
 from kstreams_nb.state.checkpoint import delete_checkpoint, read_checkpoint, write_checkpoint
@@ -73,7 +74,7 @@ def restore_start(
     return None
 
 
-def write_task_checkpoints(tasks: Iterable[StreamTask], restore_consumer: Any, config: Mapping[str, Any]) -> None:
+def write_task_checkpoints(tasks: Iterable[StreamTask], restore_consumer: Consumer, config: Mapping[str, Any]) -> None:
     """Checkpoint the persistent stores of the running or suspended ``tasks`` at their changelogs' end offsets,
     called after a commit flushed the stores and the producer: a changelog partition has one writer, its task,
     so its end offset is the offset after the last change the store holds (a task still restoring is skipped)."""

@@ -3,12 +3,41 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from kstreams_nb.errors import SerializationError, TransactionError
 from kstreams_nb.records import EMPTY_HEADERS, Headers, TaskId
 
-__all__ = ["RecordCollector"]
+__all__ = ["RecordCollector", "RecordWriter"]
+
+
+class RecordWriter(Protocol):
+    """The part of a :class:`~kstreams_nb.clients.base.Producer` a record collector writes through (a stream
+    thread's StreamsProducer, the test driver's capture); a ``flush()`` method, when it has one, is called by
+    :meth:`RecordCollector.flush`.
+
+    Example::
+
+        >>> from kstreams_nb.clients.memory import EmbeddedBroker, MemoryClientSupplier
+        >>> broker = EmbeddedBroker()
+        >>> broker.create_topic("out", partitions=3)
+        >>> writer: RecordWriter = MemoryClientSupplier(broker).producer({})
+        >>> writer.partitions_for("out")
+        3
+    """
+
+    def produce(
+        self,
+        topic: str,
+        key: bytes | None,
+        value: bytes | None,
+        *,
+        partition: int | None = None,
+        timestamp: int | None = None,
+        headers: Headers | None = None,
+    ) -> None: ...
+
+    def partitions_for(self, topic: str) -> int: ...
 
 
 class RecordCollector:
@@ -16,7 +45,7 @@ class RecordCollector:
 
     __slots__ = ("_flush", "_partition_counts", "on_error", "producer", "task_id")
 
-    def __init__(self, producer: Any, task_id: TaskId) -> None:
+    def __init__(self, producer: RecordWriter, task_id: TaskId) -> None:
         self.producer = producer
         self._flush = getattr(producer, "flush", None)
         self.task_id = task_id

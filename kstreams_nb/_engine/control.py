@@ -33,8 +33,8 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
+from kstreams_nb.clients.base import ClientSupplier
 from kstreams_nb.config import StreamsConfig
 from kstreams_nb.records import ConsumerRecord, TopicPartition
 
@@ -92,7 +92,7 @@ class ShutdownRequest:
 
 
 def send_shutdown_request(
-    clients: Any, config: StreamsConfig, client_id: str, process_id: str, reason: str, timestamp: int
+    clients: ClientSupplier, config: StreamsConfig, client_id: str, process_id: str, reason: str, timestamp: int
 ) -> None:
     """Write a SHUTDOWN_APPLICATION request to the application's control topic and wait until it is written.
 
@@ -121,7 +121,7 @@ class ControlListener(threading.Thread):
 
     def __init__(
         self,
-        clients: Any,
+        clients: ClientSupplier,
         config: StreamsConfig,
         client_id: str,
         process_id: str,

@@ -42,6 +42,7 @@ from typing import Any
 from kstreams_nb._engine.processor_topology import ProcessorTopology
 from kstreams_nb._engine.task import StreamTask
 from kstreams_nb._time import Clock
+from kstreams_nb.clients.base import ClientSupplier
 from kstreams_nb.config import StreamsConfig
 from kstreams_nb.errors import KStreamsError, StreamsStateError
 from kstreams_nb.records import ConsumerRecord, TaskId, TopicPartition
@@ -62,7 +63,7 @@ class GlobalStreamThread(threading.Thread):
         self,
         topology: ProcessorTopology,
         config: StreamsConfig,
-        clients: Any,
+        clients: ClientSupplier,
         clock: Clock,
         client_id: str,
         on_failure: Callable[[BaseException], None],

@@ -25,19 +25,38 @@ from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Protocol
 
 from kstreams_nb._engine.nodes import Node, SourceNode
 from kstreams_nb._time import Clock
 from kstreams_nb.records import Record, TopicPartition
 
-__all__ = ["MetricName", "StreamsMetrics", "ThreadMetrics", "count_node_records"]
+__all__ = ["LagSource", "MetricName", "StreamsMetrics", "ThreadMetrics", "count_node_records"]
 
 THREAD_GROUP = "stream-thread-metrics"
 TASK_GROUP = "stream-task-metrics"
 NODE_GROUP = "stream-processor-node-metrics"
 CLIENT_GROUP = "stream-metrics"
 CONSUMER_GROUP = "consumer-fetch-manager-metrics"
+
+
+class LagSource(Protocol):
+    """The part of a :class:`~kstreams_nb.clients.base.Consumer` the lag sampling reads: its assignment and the
+    lag of each assigned partition (any Consumer is one).
+
+    Example::
+
+        >>> from kstreams_nb.clients.memory import EmbeddedBroker, MemoryClientSupplier
+        >>> broker = EmbeddedBroker()
+        >>> broker.create_topic("t")
+        >>> source: LagSource = MemoryClientSupplier(broker).consumer({})
+        >>> source.assignment()
+        []
+    """
+
+    def assignment(self) -> list[TopicPartition]: ...
+
+    def lag(self, tp: TopicPartition) -> int | None: ...
 
 
 @dataclass(frozen=True)
@@ -84,7 +103,7 @@ class ThreadMetrics:
         #: records lag per assigned partition, as the consumer saw it at the last poll (replaced, never mutated)
         self.lag: Mapping[TopicPartition, int] = {}
 
-    def polled(self, consumer: Any) -> None:
+    def polled(self, consumer: LagSource) -> None:
         """Count a poll and sample the lag of every assigned partition from the consumer's cached positions."""
         self.polls += 1
         lag = consumer.lag

@@ -29,7 +29,7 @@ from typing import Any
 
 from kstreams_nb.clients.base import Consumer, GroupMetadata, Producer
 from kstreams_nb.errors import KStreamsError, ProducerFencedError
-from kstreams_nb.records import TopicPartition
+from kstreams_nb.records import Headers, TopicPartition
 
 __all__ = ["StreamsProducer"]
 
@@ -82,7 +82,7 @@ class StreamsProducer:
         *,
         partition: int | None = None,
         timestamp: int | None = None,
-        headers: Any = None,
+        headers: Headers | None = None,
     ) -> None:
         self._begin()
         self.client.produce(topic, key, value, partition=partition, timestamp=timestamp, headers=headers)

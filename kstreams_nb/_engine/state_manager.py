@@ -30,6 +30,7 @@ from typing import Any
 
 from kstreams_nb._engine.checkpoints import read_task_checkpoint, restore_start, write_task_checkpoints
 from kstreams_nb._engine.task import StreamTask
+from kstreams_nb.clients.base import Consumer
 from kstreams_nb.records import ConsumerRecord, TopicPartition
 from kstreams_nb.state.rocksdb import wipe_persistent_store
 
@@ -91,11 +92,11 @@ class ProcessorStateManager:
         """Record how many changelog records of ``tp`` are left to restore (the task's restore metrics)."""
         self.task.restore_remaining[self.changelogs[tp].name] = records
 
-    def checkpoint(self, restore_consumer: Any) -> None:
+    def checkpoint(self, restore_consumer: Consumer) -> None:
         """Write the task's checkpoint (persistent stores at their changelogs' end; a no-op while restoring)."""
         write_task_checkpoints([self.task], restore_consumer, self._config)
 
-    def close(self, clean: bool, restore_consumer: Any) -> None:
+    def close(self, clean: bool, restore_consumer: Consumer) -> None:
         """Close the task and its stores: clean writes the checkpoint first; dirty under exactly-once wipes the
         persistent stores (their local contents may hold aborted writes). A dirty close logs errors and goes on."""
         task = self.task

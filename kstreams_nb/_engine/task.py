@@ -10,7 +10,7 @@ import enum
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from kstreams_nb._engine.collector import RecordCollector
+from kstreams_nb._engine.collector import RecordCollector, RecordWriter
 from kstreams_nb._engine.context import ProcessorContextImpl, StoreContextImpl
 from kstreams_nb._engine.handlers import resolve_handler
 from kstreams_nb._engine.metrics import count_node_records
@@ -73,7 +73,7 @@ class StreamTask:
         node_names: Sequence[str],
         partitions: Iterable[TopicPartition],
         config: Mapping[str, Any],
-        producer: Any,
+        producer: RecordWriter,
         clock: Clock,
         *,
         global_stores: Mapping[str, Any] | None = None,

@@ -17,6 +17,8 @@ from kstreams_nb._engine.state_manager import ProcessorStateManager
 from kstreams_nb._engine.task import StreamTask, TaskState
 from kstreams_nb._engine.topics import TopicPlan
 from kstreams_nb._time import Clock
+from kstreams_nb.clients.base import Consumer
+from kstreams_nb.config import StreamsConfig
 from kstreams_nb.errors import StateStoreError
 from kstreams_nb.records import ConsumerRecord, TaskId, TopicPartition
 
@@ -43,9 +45,9 @@ class TaskManager:
     def __init__(
         self,
         topology: ProcessorTopology,
-        config: Mapping[str, Any],
+        config: StreamsConfig,
         producer: StreamsProducer,
-        restore_consumer: Any,
+        restore_consumer: Consumer,
         clock: Clock,
         plan: TopicPlan,
         global_stores: Mapping[str, Any] | None = None,
@@ -77,7 +79,7 @@ class TaskManager:
         """The sub-topology reading ``topic`` (decorated name)."""
         return self._subtopology_of(topic)
 
-    def handle_assignment(self, partitions: Iterable[TopicPartition], consumer: Any) -> None:
+    def handle_assignment(self, partitions: Iterable[TopicPartition], consumer: Consumer) -> None:
         """Take the tasks of the assigned partitions: resume suspended ones (their stores are current), create,
         restore and start new ones; close suspended tasks that were not assigned back."""
         by_task: dict[TaskId, list[TopicPartition]] = {}
@@ -109,7 +111,7 @@ class TaskManager:
         for task_id in list(self.suspended):
             self._close(self.suspended.pop(task_id), clean=True)
 
-    def _create(self, task_id: TaskId, tps: list[TopicPartition], consumer: Any) -> StreamTask:
+    def _create(self, task_id: TaskId, tps: list[TopicPartition], consumer: Consumer) -> StreamTask:
         """A new task, RESTORING (its input partitions paused) until the reader has restored its stores, or
         RUNNING at once when it has nothing to restore."""
         task = StreamTask(
@@ -140,7 +142,7 @@ class TaskManager:
         log.info("task %s created for %s", task_id, [str(tp) for tp in tps])
         return task
 
-    def _initialize_metadata(self, task: StreamTask, tps: list[TopicPartition], consumer: Any) -> None:
+    def _initialize_metadata(self, task: StreamTask, tps: list[TopicPartition], consumer: Consumer) -> None:
         """Seed partition times and the processor metadata from the committed offsets' metadata, so stream time
         and what processors keep there survive restarts. Called before the task's processors are initialized
         (Kafka's ``initializeMetadata`` before ``initializeTopology``): a processor may read its metadata in
@@ -157,7 +159,7 @@ class TaskManager:
         """True while some task is RESTORING."""
         return self.reader.restoring()
 
-    def restore(self, consumer: Any, timeout: float = 0.0) -> int:
+    def restore(self, consumer: Consumer, timeout: float = 0.0) -> int:
         """Restore one batch of changelog records (waiting up to ``timeout`` seconds for some); the tasks it
         completes initialize their processors and become RUNNING, their input partitions resumed in
         ``consumer``. Returns how many tasks completed."""
@@ -172,7 +174,7 @@ class TaskManager:
             _resume(consumer, list(task.partition_group.queues))
         return len(done)
 
-    def handle_revocation(self, partitions: Iterable[TopicPartition], consumer: Any) -> None:
+    def handle_revocation(self, partitions: Iterable[TopicPartition], consumer: Consumer) -> None:
         """Commit the tasks of revoked partitions, then suspend them: processors close, stores stay, so a task
         assigned back resumes without restoring (Kafka's suspend/resume)."""
         revoked = {self._by_partition[tp].task_id for tp in partitions if tp in self._by_partition}
@@ -241,7 +243,7 @@ class TaskManager:
         """True when a processor asked for a commit."""
         return any(t.commit_requested for t in self.tasks.values())
 
-    def commit(self, consumer: Any, tasks: Iterable[StreamTask] | None = None) -> dict[TopicPartition, int]:
+    def commit(self, consumer: Consumer, tasks: Iterable[StreamTask] | None = None) -> dict[TopicPartition, int]:
         """The thread's one commit routine: flush the tasks' stores (what they forward is produced now), then hand
         the consumed offsets, each with its partition's time as metadata (Kafka's TopicPartitionMetadata), to the
         StreamsProducer, which commits them with the consumer (at-least-once) or inside its transaction with what
@@ -269,14 +271,14 @@ class TaskManager:
         return offsets
 
 
-def _pause(consumer: Any, tps: list[TopicPartition]) -> None:
+def _pause(consumer: Consumer, tps: list[TopicPartition]) -> None:
     """Pause the input partitions of a restoring task in the main consumer (their records would only wait)."""
     pause = getattr(consumer, "pause", None)
     if pause is not None and tps:
         pause(tps)
 
 
-def _resume(consumer: Any, tps: list[TopicPartition]) -> None:
+def _resume(consumer: Consumer, tps: list[TopicPartition]) -> None:
     """Resume the input partitions of a task that finished restoring (those still assigned)."""
     resume = getattr(consumer, "resume", None)
     if resume is not None and tps:
@@ -284,7 +286,7 @@ def _resume(consumer: Any, tps: list[TopicPartition]) -> None:
         resume([tp for tp in tps if tp in assigned])
 
 
-def _step_over_markers(task: StreamTask, consumer: Any, assigned: set[TopicPartition]) -> bool:
+def _step_over_markers(task: StreamTask, consumer: Consumer, assigned: set[TopicPartition]) -> bool:
     """Everything fetched is processed: move each partition's committable offset to the consumer's position,
     which also steps over transaction markers behind the last record (else they would stay "unconsumed" forever,
     as Kafka's StreamTask.commitNeeded notes); True when one moved."""

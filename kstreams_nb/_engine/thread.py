@@ -22,7 +22,7 @@ from kstreams_nb._engine.producer import StreamsProducer
 from kstreams_nb._engine.task_manager import TaskManager, subtopology_resolver
 from kstreams_nb._engine.topics import TopicPlan
 from kstreams_nb._time import Clock
-from kstreams_nb.clients.base import NoOffsetForPartitionError
+from kstreams_nb.clients.base import ClientSupplier, Consumer, NoOffsetForPartitionError
 from kstreams_nb.config import StreamsConfig
 from kstreams_nb.errors import CommitFailedError, ConfigError, StreamsStateError, TransactionError
 from kstreams_nb.records import TopicPartition
@@ -107,13 +107,13 @@ def _restore_max_records(config: StreamsConfig) -> int:
 
 def _make_clients(
     config: StreamsConfig,
-    clients: Any,
+    clients: ClientSupplier,
     app_id: str,
     name: str,
     assignor: TaskAssignor,
     member: MemberInfo,
     transactional_id: str,
-) -> tuple[Any, StreamsProducer, Any]:
+) -> tuple[Consumer, StreamsProducer, Consumer]:
     """The main consumer, producer and restore consumer of a stream thread (all closed if one cannot be made).
 
     Under exactly-once both consumers read committed data only and the producer is transactional."""
@@ -159,7 +159,7 @@ class StreamThread(threading.Thread):
         index: int,
         topology: ProcessorTopology,
         config: StreamsConfig,
-        clients: Any,
+        clients: ClientSupplier,
         clock: Clock,
         plan: TopicPlan,
         client_id: str,
