@@ -241,7 +241,7 @@ class KafkaStreams:
         admin = supplier.admin({"bootstrap.servers": self.config["bootstrap.servers"]})
         try:
             existing = {t: admin.partitions_for(t) or 0 for t in admin.list_topics()}
-            plan = plan_topics(compiled, existing, dict(self.config))
+            plan = plan_topics(compiled, existing, self.config)
             for topic, partitions in plan.internal_topics.items():
                 have = existing.get(topic)
                 if have is None:

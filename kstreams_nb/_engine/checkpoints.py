@@ -13,12 +13,12 @@ and on clean close, so a clean restart restores only the changelog records writt
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
 from kstreams_nb._engine.task import StreamTask, TaskState
 from kstreams_nb.clients.base import Consumer
-from kstreams_nb.config import EXACTLY_ONCE_V2, PROCESSING_GUARANTEE
+from kstreams_nb.config import EXACTLY_ONCE_V2, PROCESSING_GUARANTEE, StreamsConfig
 from kstreams_nb.records import TopicPartition
 from kstreams_nb.state.checkpoint import delete_checkpoint, read_checkpoint, write_checkpoint
 from kstreams_nb.state.directory import task_directory
@@ -37,11 +37,11 @@ def _persistent_changelogs(task: StreamTask) -> list[TopicPartition]:
     ]
 
 
-def _exactly_once(config: Mapping[str, Any]) -> bool:
+def _exactly_once(config: StreamsConfig) -> bool:
     return bool(config.get(PROCESSING_GUARANTEE) == EXACTLY_ONCE_V2)
 
 
-def read_task_checkpoint(task: StreamTask, config: Mapping[str, Any]) -> dict[TopicPartition, int]:
+def read_task_checkpoint(task: StreamTask, config: StreamsConfig) -> dict[TopicPartition, int]:
     """The task's checkpointed changelog offsets ({} when it has no persistent store); under exactly-once the file
     is deleted once read."""
     if not _persistent_changelogs(task):
@@ -54,7 +54,7 @@ def read_task_checkpoint(task: StreamTask, config: Mapping[str, Any]) -> dict[To
 
 
 def restore_start(
-    task: StreamTask, store: Any, tp: TopicPartition, checkpointed: int | None, end: int, config: Mapping[str, Any]
+    task: StreamTask, store: Any, tp: TopicPartition, checkpointed: int | None, end: int, config: StreamsConfig
 ) -> int | None:
     """The offset restoring ``store`` from ``tp`` starts at (None: the beginning), wiping the store when its local
     contents cannot be trusted."""
@@ -74,7 +74,7 @@ def restore_start(
     return None
 
 
-def write_task_checkpoints(tasks: Iterable[StreamTask], restore_consumer: Consumer, config: Mapping[str, Any]) -> None:
+def write_task_checkpoints(tasks: Iterable[StreamTask], restore_consumer: Consumer, config: StreamsConfig) -> None:
     """Checkpoint the persistent stores of the running or suspended ``tasks`` at their changelogs' end offsets,
     called after a commit flushed the stores and the producer: a changelog partition has one writer, its task,
     so its end offset is the offset after the last change the store holds (a task still restoring is skipped)."""

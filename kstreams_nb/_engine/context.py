@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +17,7 @@ from kstreams_nb._engine.handlers import (
 from kstreams_nb._engine.nodes import _PASS_THROUGH, Node
 from kstreams_nb._engine.partition_metadata import ProcessorMetadata
 from kstreams_nb._time import to_millis
+from kstreams_nb.config import StreamsConfig
 from kstreams_nb.errors import ProcessingError, SerializationError, StreamsStateError, UnknownStateStoreError
 from kstreams_nb.processor import Cancellable, PunctuationType
 from kstreams_nb.records import EMPTY_HEADERS, ConsumerRecord, Headers, Record, RecordMetadata, TaskId
@@ -63,7 +64,7 @@ class ProcessorContextImpl:
         task: StreamTask,
         application_id: str,
         task_id: TaskId,
-        app_configs: Mapping[str, Any],
+        app_configs: StreamsConfig,
         collector: RecordCollector,
         processing_handler: ErrorHandler,
     ) -> None:

@@ -27,10 +27,11 @@ from __future__ import annotations
 
 import logging
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
+from kstreams_nb.config import StreamsConfig
 from kstreams_nb.errors import ConfigError
 from kstreams_nb.records import ConsumerRecord, Headers
 
@@ -99,7 +100,7 @@ _BUILTIN: dict[str, ErrorHandler] = {
 _SUFFIXES = ("processingexceptionhandler", "productionexceptionhandler", "exceptionhandler")
 
 
-def resolve_handler(config: Mapping[str, Any], key: str) -> ErrorHandler:
+def resolve_handler(config: StreamsConfig, key: str) -> ErrorHandler:
     """The handler configured under ``key`` (unset: fail)."""
     value = config.get(key) or FAIL
     if callable(value):

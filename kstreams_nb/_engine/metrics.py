@@ -29,6 +29,7 @@ from typing import Any, Protocol
 
 from kstreams_nb._engine.nodes import Node, SourceNode
 from kstreams_nb._time import Clock
+from kstreams_nb.config import StreamsConfig
 from kstreams_nb.records import Record, TopicPartition
 
 __all__ = ["LagSource", "MetricName", "StreamsMetrics", "ThreadMetrics", "count_node_records"]
@@ -123,7 +124,7 @@ class ThreadMetrics:
             self.commit_ms_max = took / 1e6
 
 
-def count_node_records(nodes: Mapping[str, Node], config: Mapping[str, Any]) -> dict[str, list[int]] | None:
+def count_node_records(nodes: Mapping[str, Node], config: StreamsConfig) -> dict[str, list[int]] | None:
     """At ``metrics.recording.level=DEBUG``, wrap each processor and sink node's entry point with a counter and
     return name -> ``[count]``; otherwise change nothing and return None. Source nodes are not wrapped: their
     count is the task's processed count (``StreamTask.process`` forwards from the source directly)."""
@@ -152,7 +153,7 @@ class StreamsMetrics:
     Thread-safe: the rate windows are guarded by a lock; counters are read without one (ints, read whole).
     """
 
-    def __init__(self, clock: Clock, config: Mapping[str, Any]) -> None:
+    def __init__(self, clock: Clock, config: StreamsConfig) -> None:
         self._clock = clock
         window = int(config.get("metrics.sample.window.ms", 30_000))
         samples = max(1, int(config.get("metrics.num.samples", 2)))

@@ -31,6 +31,7 @@ from typing import Any
 from kstreams_nb._engine.checkpoints import read_task_checkpoint, restore_start, write_task_checkpoints
 from kstreams_nb._engine.task import StreamTask
 from kstreams_nb.clients.base import Consumer
+from kstreams_nb.config import StreamsConfig
 from kstreams_nb.records import ConsumerRecord, TopicPartition
 from kstreams_nb.state.rocksdb import wipe_persistent_store
 
@@ -54,7 +55,7 @@ class ChangelogStore:
 class ProcessorStateManager:
     """The stores, changelog partitions and checkpoint offsets of one task (built once its stores are open)."""
 
-    def __init__(self, task: StreamTask, config: Mapping[str, Any], *, exactly_once: bool) -> None:
+    def __init__(self, task: StreamTask, config: StreamsConfig, *, exactly_once: bool) -> None:
         self.task = task
         self._config = config
         self._eos = exactly_once

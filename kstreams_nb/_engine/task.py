@@ -26,6 +26,7 @@ from kstreams_nb._engine.processor_topology import (
 from kstreams_nb._engine.punctuation import PunctuationQueue, PunctuationSchedule
 from kstreams_nb._engine.source_decoder import SourceDecoder
 from kstreams_nb._time import Clock
+from kstreams_nb.config import StreamsConfig
 from kstreams_nb.errors import DeserializationError, ProcessingError, StreamsStateError, TopologyError
 from kstreams_nb.processor import FixedKeyProcessor, PunctuationType
 from kstreams_nb.records import EMPTY_HEADERS, ConsumerRecord, Record, TaskId, TopicPartition
@@ -72,7 +73,7 @@ class StreamTask:
         topology: ProcessorTopology,
         node_names: Sequence[str],
         partitions: Iterable[TopicPartition],
-        config: Mapping[str, Any],
+        config: StreamsConfig,
         producer: RecordWriter,
         clock: Clock,
         *,

@@ -218,10 +218,6 @@ class TaskManager:
         for task_id in list(self.suspended):
             self._close(self.suspended.pop(task_id), clean)
 
-    def owned(self) -> set[TaskId]:
-        """The ids of the tasks this thread runs (for a sticky assignment)."""
-        return set(self.tasks)
-
     # ------------------------------------------------------------------ processing
     def add_records(self, records: Iterable[ConsumerRecord]) -> None:
         """Hand polled records to their tasks (grouped per partition, in order)."""

@@ -15,11 +15,10 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from kstreams_nb._engine.assignor import MemberInfo, TaskAssignor
 from kstreams_nb._engine.metrics import ThreadMetrics
 from kstreams_nb._engine.processor_topology import ProcessorTopology
 from kstreams_nb._engine.producer import StreamsProducer
-from kstreams_nb._engine.task_manager import TaskManager, subtopology_resolver
+from kstreams_nb._engine.task_manager import TaskManager
 from kstreams_nb._engine.topics import TopicPlan
 from kstreams_nb._time import Clock
 from kstreams_nb.clients.base import ClientSupplier, Consumer, NoOffsetForPartitionError
@@ -110,8 +109,6 @@ def _make_clients(
     clients: ClientSupplier,
     app_id: str,
     name: str,
-    assignor: TaskAssignor,
-    member: MemberInfo,
     transactional_id: str,
 ) -> tuple[Consumer, StreamsProducer, Consumer]:
     """The main consumer, producer and restore consumer of a stream thread (all closed if one cannot be made).
@@ -126,8 +123,9 @@ def _make_clients(
             "group.id": app_id,
             "client.id": f"{name}-consumer",
             "auto.offset.reset": "none",  # the thread applies each source's policy (Kafka's resetOffsets)
-            "partition.assignment.strategy": assignor,
-            "member.metadata": member,
+            # the group's range assignor: partition p of every co-partitioned source topic goes to one member,
+            # which then runs task p of their sub-topology (a real client can do no more: no pluggable assignor)
+            "partition.assignment.strategy": "range",
             "isolation.level": isolation,
             "enable.auto.commit": False,
         }))
@@ -181,12 +179,10 @@ class StreamThread(threading.Thread):
         self.error: BaseException | None = None
         app_id: str = config["application.id"]
         self._topology = topology
-        member = MemberInfo(client_id, index, lambda: self.tasks.owned())
-        assignor = TaskAssignor(subtopology_resolver(topology))
         #: ``<application.id>-<process id>-<thread index>``: a replacement thread takes over (and fences) the id
         self.transactional_id = f"{app_id}-{process_id or client_id}-{index}"
         self.consumer, self.producer, self.restore_consumer = _make_clients(
-            config, clients, app_id, self.name, assignor, member, self.transactional_id
+            config, clients, app_id, self.name, self.transactional_id
         )
         self.tasks = TaskManager(topology, config, self.producer, self.restore_consumer, clock, plan,
                                  global_stores, lag=self.consumer.lag, restore_batch=_restore_max_records(config))

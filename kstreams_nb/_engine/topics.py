@@ -11,6 +11,7 @@ from typing import Any
 
 from kstreams_nb._engine.control import CONTROL_TOPIC_CONFIG, control_topic
 from kstreams_nb._engine.processor_topology import ProcessorTopology, SinkDef, SubtopologyDef
+from kstreams_nb.config import StreamsConfig
 from kstreams_nb.errors import TopologyError
 
 __all__ = ["TopicPlan", "plan_topics"]
@@ -38,7 +39,7 @@ class TopicPlan:
 
 
 def plan_topics(
-    topology: ProcessorTopology, existing: dict[str, int], config: dict[str, Any] | None = None
+    topology: ProcessorTopology, existing: dict[str, int], config: StreamsConfig | None = None
 ) -> TopicPlan:
     """Compute the plan of a compiled topology; raise TopologyError for missing source topics or co-partitioning
     mismatches.
@@ -71,7 +72,7 @@ def plan_topics(
         plan.topic_configs[topic] = dict(REPARTITION_CONFIG)
     plan.internal_topics[control] = 1  # SHUTDOWN_APPLICATION requests (see _engine.control)
     plan.topic_configs[control] = dict(CONTROL_TOPIC_CONFIG)
-    additional = int((config or {}).get("windowstore.changelog.additional.retention.ms", 86_400_000))
+    additional = 86_400_000 if config is None else int(config["windowstore.changelog.additional.retention.ms"])
     for sub in subs:
         sized = {t: plan.partitions[t] for t in plan.source_topics[sub.id] if t in plan.partitions}
         if len(set(sized.values())) > 1:

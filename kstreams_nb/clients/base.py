@@ -35,7 +35,6 @@ from kstreams_nb.records import ConsumerRecord, Headers, TopicPartition
 
 __all__ = [
     "Admin",
-    "Assignor",
     "ClientSupplier",
     "Consumer",
     "GroupMetadata",
@@ -50,26 +49,6 @@ __all__ = [
 RebalanceListener = Callable[[list[TopicPartition]], None]
 """Called with the partitions assigned (``on_assign``), about to be taken away (``on_revoke``) or already lost
 to other members (``on_lost``)."""
-
-Assignor = Callable[[dict[str, list[str]], dict[str, int], dict[str, Any]], Mapping[str, Sequence[TopicPartition]]]
-"""A client-side partition assignor (Kafka's ConsumerPartitionAssignor, e.g. StreamsPartitionAssignor), given as
-the consumer config ``partition.assignment.strategy``.
-
-``assignor(subscriptions, partitions, member_metadata)`` gets member id → subscribed topics (patterns already
-resolved to the existing topics they match; members in join order, the leader first), topic → partition count
-(every subscribed topic that exists) and member id → the member's ``member.metadata`` config (the object itself,
-not a copy). It returns member id → partitions. The group runs the assignor of its LEADER (the member that
-joined first) inside the leader's ``poll_batch``, outside every broker lock; followers wait meanwhile.
-
-Example: everything to the member whose metadata is 0::
-
-    >>> def first_thread(subscriptions, partitions, member_metadata):
-    ...     chosen = next(m for m, md in member_metadata.items() if md == 0)
-    ...     return {chosen: [TopicPartition(t, p) for t in sorted(partitions) for p in range(partitions[t])]}
-    >>> first_thread({"m1": ["t"], "m2": ["t"]}, {"t": 2}, {"m1": 1, "m2": 0})["m2"]
-    [TopicPartition(topic='t', partition=0), TopicPartition(topic='t', partition=1)]
-"""
-
 
 class InvalidOffsetError(BrokerError):
     """A consumer has no valid position for ``partitions`` and its ``auto.offset.reset`` is ``none`` (Kafka's
@@ -155,7 +134,7 @@ class Consumer(Protocol):
     """Reads records, as a member of a consumer group (``subscribe``) or of none (``assign``).
 
     Used from one thread, except ``wakeup``. Group work happens inside ``poll_batch``, which runs the rebalance
-    listeners (and, on the group leader, the partition assignor) before it returns records:
+    listeners before it returns records:
 
     * a rebalance (eager protocol): ``on_revoke(all current partitions)``, then ``on_assign(new partitions)``;
     * dropped from the group (it did not poll within ``max.poll.interval.ms``, or its commit failed with
@@ -169,8 +148,9 @@ class Consumer(Protocol):
       poll again. A position outside the log raises :class:`OffsetOutOfRangeError` the same way.
 
     Config keys (besides ``group.id``, ``client.id``, ``isolation.level``, ``auto.offset.reset``,
-    ``max.poll.interval.ms``): ``partition.assignment.strategy`` — ``"range"`` (default) or an :data:`Assignor`
-    callable; ``member.metadata`` — any object handed to the leader's assignor for this member.
+    ``max.poll.interval.ms``): ``partition.assignment.strategy`` — ``"range"``, the one strategy the engine uses
+    (every Kafka client has it; librdkafka has no pluggable assignor). The embedded broker's consumer also takes
+    a client-side assignor callable (see :class:`kstreams_nb.clients.memory.MemoryConsumer`).
 
     Example::
 
@@ -303,17 +283,14 @@ class ClientSupplier(Protocol):
     ``config`` holds client settings: ``bootstrap.servers``, ``client.id``, and for consumers ``group.id``,
     ``isolation.level`` (``read_committed`` | ``read_uncommitted``), ``auto.offset.reset`` (``earliest`` |
     ``latest`` | ``none``: raise :class:`NoOffsetForPartitionError` so the caller seeks by its own policy),
-    ``max.poll.interval.ms``, ``partition.assignment.strategy`` (``"range"`` or an :data:`Assignor` callable,
-    run by the group leader) and ``member.metadata`` (any object, passed to the assignor); for producers
+    ``max.poll.interval.ms``, ``partition.assignment.strategy`` (``"range"``); for producers
     ``transactional.id`` when exactly-once is on.
 
     Example::
 
         >>> from kstreams_nb.clients.memory import EmbeddedBroker, MemoryClientSupplier
         >>> supplier: ClientSupplier = MemoryClientSupplier(EmbeddedBroker())
-        >>> consumer = supplier.consumer(
-        ...     {"group.id": "app", "partition.assignment.strategy": lambda subs, parts, md: {}, "member.metadata": 0}
-        ... )
+        >>> consumer = supplier.consumer({"group.id": "app", "partition.assignment.strategy": "range"})
         >>> consumer.close()
     """
 

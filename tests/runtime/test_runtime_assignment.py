@@ -8,7 +8,7 @@ from kstreams_nb.clients.memory import EmbeddedBroker
 from kstreams_nb.errors import TopologyError
 from kstreams_nb.streams import KafkaStreams, State
 
-from ._support import Transitions, config, counting_topology, produce, read_longs, start_running
+from ._support import Transitions, config, counting_topology, produce, read_longs, start_running, wait_until
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -56,3 +56,35 @@ def test_a_rebalance_that_keeps_the_task_keeps_its_unlogged_store(broker: tuple[
         assert read_longs(b, "out") == [("k", 1), ("k", 2)]
     finally:
         streams.close(10)
+
+
+def test_tasks_come_from_the_range_assignors_partitions(broker: tuple[str, EmbeddedBroker]) -> None:
+    """Tasks are derived from the partitions the group's RANGE assignor hands out (what every Kafka client can do):
+    for equally sized co-partitioned topics, partition p of each lands on one member, which runs task 0_p with
+    both. Two instances × two threads share the 4 tasks of a sub-topology reading a and b, one task per thread,
+    and a key's count over both topics is exact (no task runs on two threads)."""
+    name, b = broker
+    b.create_topic("a", 4)
+    b.create_topic("b", 4)
+    b.create_topic("out", 1)
+    first = KafkaStreams(counting_topology("a", "b"), config(name, **{"num.stream.threads": 2}))
+    second = KafkaStreams(counting_topology("a", "b"), config(name, **{"num.stream.threads": 2}))
+    try:
+        start_running(first)
+        start_running(second)
+        assert wait_until(lambda: sum(len(ts) for s in (first, second) for ts in s.local_tasks().values()) == 4
+                          and all(len(ts) == 1 for s in (first, second) for ts in s.local_tasks().values()))
+        assert sorted(t for s in (first, second) for ts in s.local_tasks().values() for t in ts) == [
+            "0_0", "0_1", "0_2", "0_3"]
+        for p in range(4):
+            produce(b, "a", f"k{p}", "x", 1, partition=p)
+            produce(b, "b", f"k{p}", "y", 2, partition=p)
+        assert b.wait_until_consumed("app", ["a", "b"], timeout=10)
+        assert wait_until(lambda: len(read_longs(b, "out")) == 8)
+        assert sorted(read_longs(b, "out")) == sorted((f"k{p}", n) for p in range(4) for n in (1, 2))
+        for member, tps in b.describe_group("app").members.items():  # each member holds a-p and b-p together
+            assert sorted(tp.partition for tp in tps if tp.topic == "a") == sorted(
+                tp.partition for tp in tps if tp.topic == "b"), (member, tps)
+    finally:
+        first.close(10)
+        second.close(10)

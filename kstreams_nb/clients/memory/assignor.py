@@ -18,13 +18,33 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 from kstreams_nb.errors import BrokerError
 from kstreams_nb.records import TopicPartition
 
-__all__ = ["check_assignment", "range_assign", "range_assignor"]
+__all__ = ["Assignor", "check_assignment", "range_assign", "range_assignor"]
+
+Assignor = Callable[[dict[str, list[str]], dict[str, int], dict[str, Any]], Mapping[str, Sequence[TopicPartition]]]
+"""A client-side partition assignor (Kafka's ConsumerPartitionAssignor, e.g. StreamsPartitionAssignor), given as
+the consumer config ``partition.assignment.strategy``.
+
+``assignor(subscriptions, partitions, member_metadata)`` gets member id → subscribed topics (patterns already
+resolved to the existing topics they match; members in join order, the leader first), topic → partition count
+(every subscribed topic that exists) and member id → the member's ``member.metadata`` config (the object itself,
+not a copy). It returns member id → partitions. The group runs the assignor of its LEADER (the member that
+joined first) inside the leader's ``poll_batch``, outside every broker lock; followers wait meanwhile.
+
+Example: everything to the member whose metadata is 0::
+
+    >>> def first_thread(subscriptions, partitions, member_metadata):
+    ...     chosen = next(m for m, md in member_metadata.items() if md == 0)
+    ...     return {chosen: [TopicPartition(t, p) for t in sorted(partitions) for p in range(partitions[t])]}
+    >>> first_thread({"m1": ["t"], "m2": ["t"]}, {"t": 2}, {"m1": 1, "m2": 0})["m2"]
+    [TopicPartition(topic='t', partition=0), TopicPartition(topic='t', partition=1)]
+"""
+
 
 
 def range_assign(

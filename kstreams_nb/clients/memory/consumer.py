@@ -15,11 +15,11 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 from kstreams_nb.clients.base import (
-    Assignor,
     NoOffsetForPartitionError,
     OffsetOutOfRangeError,
     RebalanceListener,
 )
+from kstreams_nb.clients.memory.assignor import Assignor
 from kstreams_nb.clients.memory.broker import check_isolation
 from kstreams_nb.clients.memory.group import (
     ASSIGN,

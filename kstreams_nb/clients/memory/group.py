@@ -32,8 +32,7 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from kstreams_nb.clients.base import Assignor
-from kstreams_nb.clients.memory.assignor import check_assignment, range_assign
+from kstreams_nb.clients.memory.assignor import Assignor, check_assignment, range_assign
 from kstreams_nb.clients.memory.errors import CommitFailedError
 from kstreams_nb.clients.memory.log import Waker
 from kstreams_nb.errors import BrokerError
