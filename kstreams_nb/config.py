@@ -78,6 +78,8 @@ _CHOICES: dict[str, tuple[str, ...]] = {
 
 _SECRET_MARKERS = ("password", "secret", "jaas", "ssl.key", "token", "credential", "api.key", "apikey")
 _CLIENT_PREFIXES = ("consumer.", "producer.", "admin.", "main.consumer.", "restore.consumer.", "global.consumer.")
+#: ``cluster.<name>.<client key>``: the clients of sinks that write to another cluster (see cluster_configs())
+CLUSTER_PREFIX = "cluster."
 #: prefixes of keys that are passed on (to clients or internal topics) or name families of client settings
 _KNOWN_PREFIXES = (*_CLIENT_PREFIXES, "topic.", "client.tag.", "ssl.", "sasl.", "security.", "socket.", "metrics.",
                    "enable.", "queue.", "queued.", "message.", "statistics.", "api.version.", "broker.", "reconnect.",
@@ -137,6 +139,7 @@ class StreamsConfig(Mapping[str, Any]):
             if not isinstance(key, str):
                 raise ConfigError(f"config keys must be str, got {key!r}")
             values[key] = _in_range(key, self._check(key, value))
+        _clusters(values)  # checks the cluster keys
         if values["commit.interval.ms"] is None:
             values["commit.interval.ms"] = 100 if values[PROCESSING_GUARANTEE] == EXACTLY_ONCE_V2 else 30_000
         self._values = values
@@ -199,9 +202,23 @@ class StreamsConfig(Mapping[str, Any]):
 
     def client_configs(self) -> dict[str, Any]:
         """Keys that are not Streams' own (passed through to the Kafka clients), unprefixed."""
-        out = {k: v for k, v in self._values.items() if k not in _DEFINITIONS and not k.startswith(_CLIENT_PREFIXES)}
+        skipped = (*_CLIENT_PREFIXES, CLUSTER_PREFIX)
+        out = {k: v for k, v in self._values.items() if k not in _DEFINITIONS and not k.startswith(skipped)}
         out[BOOTSTRAP_SERVERS] = self._values[BOOTSTRAP_SERVERS]
         return out
+
+    def cluster_configs(self) -> dict[str, dict[str, Any]]:
+        """The other clusters sinks may write to: ``cluster.<name>.<key>`` keys, grouped by name, unprefixed.
+
+        Each has ``bootstrap.servers`` (checked when the config is made) and any client keys (SASL/SSL
+        included); none of them reaches the application's own clients. A cluster name holds no dot.
+
+        Example::
+
+            >>> StreamsConfig({"cluster.dw.bootstrap.servers": "dw:9092", "cluster.dw.acks": "all"}).cluster_configs()
+            {'dw': {'bootstrap.servers': 'dw:9092', 'acks': 'all'}}
+        """
+        return _clusters(self._values)
 
     def masked(self) -> dict[str, Any]:
         """A plain dict for display, with secret values replaced by ``'******'``."""
@@ -231,6 +248,28 @@ def _in_range(key: str, value: Any) -> Any:
     return value
 
 
+def _clusters(values: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """The ``cluster.<name>.<key>`` keys grouped by name, unprefixed; ConfigError for a ``cluster.`` key of
+    another shape, or a cluster without ``bootstrap.servers``."""
+    out: dict[str, dict[str, Any]] = {}
+    for key, value in values.items():
+        if key.startswith(CLUSTER_PREFIX):
+            name, _, client_key = key[len(CLUSTER_PREFIX) :].partition(".")
+            if not name or not client_key:
+                raise ConfigError(
+                    f"config {key!r}: keys of another cluster are 'cluster.<name>.<client key>', e.g. "
+                    f"'cluster.other.bootstrap.servers' (the name holds no dot)"
+                )
+            out.setdefault(name, {})[client_key] = value
+    for name, client_config in sorted(out.items()):
+        if not client_config.get(BOOTSTRAP_SERVERS):
+            raise ConfigError(
+                f"cluster {name!r} has client keys but no 'cluster.{name}.bootstrap.servers': add the address of "
+                f"that cluster's brokers"
+            )
+    return out
+
+
 def _warn_unknown(given: Mapping[str, Any]) -> None:
     """Log Kafka's warning for each key that neither Streams nor its clients know (a likely typo)."""
     for key in given:
@@ -238,7 +277,7 @@ def _warn_unknown(given: Mapping[str, Any]) -> None:
             isinstance(key, str)
             and key not in _DEFINITIONS
             and key not in _KNOWN_KEYS
-            and not key.startswith(_KNOWN_PREFIXES)
+            and not key.startswith((*_KNOWN_PREFIXES, CLUSTER_PREFIX))
             and not (key.startswith("__") and key.endswith("__"))
         ):
             log.warning("The configuration '%s' was supplied but isn't a known config.", key)

@@ -42,6 +42,7 @@ from kstreams_nb._engine.metrics import MetricName, StreamsMetrics
 from kstreams_nb._engine.origins import LiveInstances, Origin, OriginProvider, current_origin, register_origin_provider
 from kstreams_nb._engine.processor_topology import ProcessorTopology, compile_topology
 from kstreams_nb._engine.query import CompositeReadOnlyKeyValueStore, CompositeReadOnlyWindowStore
+from kstreams_nb._engine.remote_sinks import check_remote_sinks
 from kstreams_nb._engine.task import TaskState
 from kstreams_nb._engine.thread import StreamThread, ThreadState
 from kstreams_nb._engine.topics import TopicPlan, plan_topics
@@ -238,6 +239,7 @@ class KafkaStreams:
         self._supplier = supplier
         #: what every task is built from: later edits of the user's Topology do not reach them
         compiled = compile_topology(self._builder, app_id)
+        check_remote_sinks(compiled, self.config)  # sinks writing to other clusters: configured, topics there
         admin = supplier.admin({"bootstrap.servers": self.config["bootstrap.servers"]})
         try:
             existing = {t: admin.partitions_for(t) or 0 for t in admin.list_topics()}

@@ -1,4 +1,9 @@
-"""The record collector: serializes and partitions what sinks and changelogs send, then hands it to a producer."""
+"""The record collector: serializes and partitions what sinks and changelogs send, then hands it to a producer.
+
+Sinks that write to another cluster send through :meth:`RecordCollector.sender`, which picks that cluster's
+producer from the writer's ``remote_sinks`` (a stream thread's StreamsProducer has them); a writer without them
+(the TopologyTestDriver's capture: one broker) takes every sink's records itself.
+"""
 
 from __future__ import annotations
 
@@ -43,16 +48,37 @@ class RecordWriter(Protocol):
 class RecordCollector:
     """Sends records of one task through a producer (the client's, or the test driver's capture)."""
 
-    __slots__ = ("_flush", "_partition_counts", "on_error", "producer", "task_id")
+    __slots__ = ("_flush", "_partition_counts", "_remote", "on_error", "producer", "task_id")
 
     def __init__(self, producer: RecordWriter, task_id: TaskId) -> None:
         self.producer = producer
         self._flush = getattr(producer, "flush", None)
         self.task_id = task_id
         self._partition_counts: dict[str, int] = {}
+        #: cluster name -> the collector of a sink writing there (made by :meth:`sender`)
+        self._remote: dict[str, RecordCollector] = {}
         #: ``(topic, error)``: the production exception handler (returns to drop the record, else raises);
         #: None raises every serialization or send error as it is
         self.on_error: Callable[[str, Exception], None] | None = None
+
+    def sender(self, cluster: str | None) -> Callable[..., None]:
+        """The ``send`` of a sink writing to ``cluster`` (None: the application's cluster): a collector over that
+        cluster's producer among the writer's ``remote_sinks``, whose errors go to this collector's ``on_error``;
+        this collector's own ``send`` when the writer has no remote sinks (the test driver)."""
+        remote = getattr(self.producer, "remote_sinks", None)
+        if cluster is None or remote is None:
+            return self.send
+        collector = self._remote.get(cluster)
+        if collector is None:
+            collector = self._remote[cluster] = RecordCollector(remote.writer(cluster), self.task_id)
+            collector.on_error = self._remote_failed
+        return collector.send
+
+    def _remote_failed(self, topic: str, error: Exception) -> None:
+        """A record for another cluster failed: this collector's handler decides (none: the error is raised)."""
+        if self.on_error is None:
+            raise error
+        self.on_error(topic, error)
 
     def send(
         self,

@@ -135,6 +135,7 @@ class SinkNode(Node):
         key_serializer: Any,
         value_serializer: Any,
         partitioner: Any,
+        cluster: str | None = None,
     ) -> None:
         super().__init__(name, ctx)
         self.topic = topic
@@ -142,7 +143,7 @@ class SinkNode(Node):
         self.key_serializer = key_serializer
         self.value_serializer = value_serializer
         self.partitioner = partitioner
-        self._send = ctx.collector.send
+        self._send = ctx.collector.sender(cluster)  # another cluster's producer when the sink names one
 
     def add_child(self, child: Node) -> None:
         raise StreamsStateError(f"sink {self.name} cannot have children")

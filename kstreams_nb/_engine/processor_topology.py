@@ -38,6 +38,7 @@ __all__ = [
     "changelog_topic",
     "compile_topology",
     "internal_topic_name",
+    "is_internal_topic",
 ]
 
 
@@ -62,6 +63,25 @@ def changelog_topic(application_id: str, store_name: str) -> str:
         'wc-counts-changelog'
     """
     return changelog_topic_name(application_id, store_name)
+
+
+def is_internal_topic(application_id: str, topic: str) -> bool:
+    """True for a repartition or changelog topic of the application, named as :func:`internal_topic_name` and
+    :func:`changelog_topic` name them (Kafka's ``StreamsResetter.isInternalTopic``: the ``<application.id>-``
+    prefix and a ``-repartition`` or ``-changelog`` suffix; an application whose id extends this one's with a
+    dash, ``wc-2`` for ``wc``, matches too).
+
+    Example::
+
+        >>> is_internal_topic("wc", changelog_topic("wc", "counts")), is_internal_topic("wc", "wc-lines")
+        (True, False)
+    """
+    prefix = internal_topic_name(application_id, "")
+    return topic.startswith(prefix) and topic.endswith(_INTERNAL_SUFFIXES)
+
+
+#: the name endings of an application's internal topics: the DSL's repartition topics and store changelogs
+_INTERNAL_SUFFIXES = ("-repartition", "-changelog")
 
 
 @dataclass(frozen=True)
@@ -91,7 +111,8 @@ class ProcessorDef:
 
 @dataclass(frozen=True)
 class SinkDef:
-    """A sink node: its (broker) topic, or the extractor that picks one, and how it encodes records."""
+    """A sink node: its (broker) topic, or the extractor that picks one, how it encodes records, and the other
+    cluster it writes to (``cluster.<name>.*`` in the config; None: the application's own cluster)."""
 
     name: str
     successors: tuple[str, ...]
@@ -100,6 +121,7 @@ class SinkDef:
     key_serializer: Any
     value_serializer: Any
     partitioner: Any
+    cluster: str | None = None
 
 
 NodeDef = SourceDef | ProcessorDef | SinkDef
@@ -171,6 +193,15 @@ class ProcessorTopology:
                 return node
         return None
 
+    def sink_clusters(self) -> dict[str, tuple[SinkDef, ...]]:
+        """Other clusters written to: cluster name -> its sinks (stream sub-topologies only), sorted by name."""
+        out: dict[str, list[SinkDef]] = {}
+        for name in self.subtopology_of_node:
+            node = self.nodes[name]
+            if isinstance(node, SinkDef) and node.cluster is not None:
+                out.setdefault(node.cluster, []).append(node)
+        return {cluster: tuple(out[cluster]) for cluster in sorted(out)}
+
     def subtopology_of(self, topic: str) -> int | None:
         """The sub-topology reading the broker topic ``topic`` (None when no stream source reads it)."""
         source = self.source_for_topic(topic)
@@ -187,8 +218,10 @@ def _node_def(spec: Any, decorate: Callable[[str | None], str | None]) -> NodeDe
         assert spec.supplier is not None
         return ProcessorDef(spec.name, successors, spec.supplier, tuple(spec.stores), spec.fixed_key)
     assert isinstance(spec, SinkSpec)
-    return SinkDef(spec.name, successors, decorate(spec.topic), spec.extractor, spec.key_serializer,
-                   spec.value_serializer, spec.partitioner)
+    # another cluster's topic is never one of this application's internal topics: its name stays as given
+    topic = spec.topic if spec.cluster is not None else decorate(spec.topic)
+    return SinkDef(spec.name, successors, topic, spec.extractor, spec.key_serializer, spec.value_serializer,
+                   spec.partitioner, spec.cluster)
 
 
 def compile_topology(builder: InternalTopologyBuilder, application_id: str) -> ProcessorTopology:

@@ -27,6 +27,7 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from kstreams_nb._engine.remote_sinks import RemoteSinks
 from kstreams_nb.clients.base import Consumer, GroupMetadata, Producer
 from kstreams_nb.errors import KStreamsError, ProducerFencedError
 from kstreams_nb.records import Headers, TopicPartition
@@ -51,8 +52,12 @@ class StreamsProducer:
         *,
         exactly_once: bool = False,
         transactional_id: str | None = None,
+        remote_sinks: RemoteSinks | None = None,
     ) -> None:
         self.exactly_once = exactly_once
+        #: the plain producers of sinks that write to other clusters (at-least-once: flushed before each commit,
+        #: closed with this producer); the record collector sends those sinks' records to them
+        self.remote_sinks = remote_sinks
         self._make = make
         self._config = dict(config)
         if exactly_once:
@@ -119,7 +124,12 @@ class StreamsProducer:
 
         Raises CommitFailedError (the group moved on: KIP-447 fencing) or TransactionError /
         ProducerFencedError; the caller then aborts (:meth:`abort`) and closes its tasks dirty.
+
+        Records of sinks that write to other clusters are flushed first, under both guarantees, so committed
+        offsets never run ahead of them (those sinks are at-least-once).
         """
+        if self.remote_sinks:
+            self.remote_sinks.flush()
         if not self.exactly_once:
             self.client.flush()
             if offsets and consumer is not None:
@@ -167,9 +177,13 @@ class StreamsProducer:
             self.produce = self._begin_and_produce
 
     def close(self) -> None:
-        """Close the client (an open transaction is aborted first)."""
-        self.abort()
-        self.client.close()
+        """Close the client (an open transaction is aborted first) and the producers of other clusters."""
+        try:
+            self.abort()
+            self.client.close()
+        finally:
+            if self.remote_sinks is not None:
+                self.remote_sinks.close()
 
     def __repr__(self) -> str:
         mode = f"exactly_once, transactional_id={self.transactional_id!r}" if self.exactly_once else "at_least_once"

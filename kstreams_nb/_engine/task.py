@@ -162,6 +162,7 @@ class StreamTask:
                     spec.key_serializer or self.key_serde,
                     spec.value_serializer or self.value_serde,
                     spec.partitioner,
+                    spec.cluster,
                 )
             else:  # pragma: no cover - the builder makes only these
                 raise TopologyError(f"unknown node kind for {name}")

@@ -18,6 +18,7 @@ from typing import Any
 from kstreams_nb._engine.metrics import ThreadMetrics
 from kstreams_nb._engine.processor_topology import ProcessorTopology
 from kstreams_nb._engine.producer import StreamsProducer
+from kstreams_nb._engine.remote_sinks import RemoteSinks
 from kstreams_nb._engine.task_manager import TaskManager
 from kstreams_nb._engine.topics import TopicPlan
 from kstreams_nb._time import Clock
@@ -105,6 +106,7 @@ def _restore_max_records(config: StreamsConfig) -> int:
 
 
 def _make_clients(
+    topology: ProcessorTopology,
     config: StreamsConfig,
     clients: ClientSupplier,
     app_id: str,
@@ -113,10 +115,12 @@ def _make_clients(
 ) -> tuple[Consumer, StreamsProducer, Consumer]:
     """The main consumer, producer and restore consumer of a stream thread (all closed if one cannot be made).
 
-    Under exactly-once both consumers read committed data only and the producer is transactional."""
+    Under exactly-once both consumers read committed data only and the producer is transactional. The producer
+    owns one plain producer per other cluster the topology's sinks write to (at-least-once there)."""
     made: list[Any] = []
     eos = config.exactly_once
     isolation = "read_committed" if eos else "read_uncommitted"
+    remote: RemoteSinks | None = None
     try:
         made.append(clients.consumer({
             **_client_config(config, "consumer.", "main.consumer."),
@@ -129,6 +133,7 @@ def _make_clients(
             "isolation.level": isolation,
             "enable.auto.commit": False,
         }))
+        remote = RemoteSinks(topology, config, name) if topology.sink_clusters() else None
         made.append(StreamsProducer(
             clients.producer,
             # Kafka Streams' exactly-once override: an abandoned transaction holds readers back for 10 s at most
@@ -136,6 +141,7 @@ def _make_clients(
              "client.id": f"{name}-producer"},
             exactly_once=eos,
             transactional_id=transactional_id,
+            remote_sinks=remote,
         ))
         made.append(clients.restore_consumer({
             **_client_config(config, "consumer.", "restore.consumer."),
@@ -143,6 +149,8 @@ def _make_clients(
             "isolation.level": isolation,
         }))
     except BaseException:
+        if remote is not None and len(made) < 2:  # not yet owned by the StreamsProducer
+            remote.close()
         for client in made:
             client.close()
         raise
@@ -182,7 +190,7 @@ class StreamThread(threading.Thread):
         #: ``<application.id>-<process id>-<thread index>``: a replacement thread takes over (and fences) the id
         self.transactional_id = f"{app_id}-{process_id or client_id}-{index}"
         self.consumer, self.producer, self.restore_consumer = _make_clients(
-            config, clients, app_id, self.name, self.transactional_id
+            topology, config, clients, app_id, self.name, self.transactional_id
         )
         self.tasks = TaskManager(topology, config, self.producer, self.restore_consumer, clock, plan,
                                  global_stores, lag=self.consumer.lag, restore_batch=_restore_max_records(config))

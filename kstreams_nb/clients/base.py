@@ -264,7 +264,7 @@ class Consumer(Protocol):
 
 
 class Admin(Protocol):
-    """Creates, deletes and describes topics."""
+    """Creates, deletes and describes topics; describes consumer groups (what an application reset needs)."""
 
     def create_topic(self, name: str, partitions: int = 1, config: Mapping[str, str] | None = None) -> None: ...
 
@@ -273,6 +273,44 @@ class Admin(Protocol):
     def partitions_for(self, topic: str) -> int | None: ...
 
     def list_topics(self) -> list[str]: ...
+
+    def group_members(self, group_id: str) -> list[str]:
+        """The member ids of the group's active members, sorted ([] for an empty or unknown group); Kafka's
+        ``describeConsumerGroups(...).members()``. A member that stopped polling counts until the group removes
+        it (its session or poll interval expired).
+
+        Example::
+
+            >>> from kstreams_nb.clients.memory import EmbeddedBroker, MemoryClientSupplier
+            >>> broker = EmbeddedBroker()
+            >>> broker.create_topic("in")
+            >>> supplier = MemoryClientSupplier(broker)
+            >>> admin: Admin = supplier.admin({})
+            >>> consumer = supplier.consumer({"group.id": "app"})
+            >>> consumer.subscribe(["in"]); _ = consumer.poll_batch(1, timeout=0.0)
+            >>> len(admin.group_members("app")), admin.group_members("nobody")
+            (1, [])
+            >>> consumer.close(); admin.group_members("app")
+            []
+        """
+        ...
+
+    def committed_offsets(self, group_id: str) -> dict[TopicPartition, int]:
+        """Every partition the group has a committed offset for, with that offset (the next to read); {} for a
+        group that committed nothing or is unknown. Kafka's ``listConsumerGroupOffsets``.
+
+        Example::
+
+            >>> from kstreams_nb.clients.memory import EmbeddedBroker, MemoryClientSupplier
+            >>> broker = EmbeddedBroker()
+            >>> broker.create_topic("in")
+            >>> supplier = MemoryClientSupplier(broker)
+            >>> consumer = supplier.consumer({"group.id": "app"})
+            >>> consumer.commit({TopicPartition("in", 0): 7})
+            >>> supplier.admin({}).committed_offsets("app")
+            {TopicPartition(topic='in', partition=0): 7}
+        """
+        ...
 
     def close(self) -> None: ...
 

@@ -116,6 +116,7 @@ class SinkGraphNode(GraphNode):
             key_serializer=p.key_serde,
             value_serializer=p.value_serde,
             partitioner=p.partitioner,
+            cluster=p.cluster,
         )
 
 

@@ -217,7 +217,8 @@ class KStream:
 
     # ---- sinks, repartition, tables, grouping
     def to(self, topic: str | Callable[[Any, Any, Any], str], produced: Produced | None = None) -> None:
-        """Write to ``topic`` or to ``extractor(key, value, record_context)``'s topic."""
+        """Write to ``topic`` or to ``extractor(key, value, record_context)``'s topic (on another cluster with
+        ``Produced(cluster="name")``: at-least-once there, see ``Produced``)."""
         expect("produced", produced, Produced)
         produced = produced or Produced()
         if not isinstance(topic, str) and not callable(topic):
@@ -228,6 +229,7 @@ class KStream:
             produced.value_serde if produced.value_serde is not None else self.value_serde,
             produced.partitioner,
             produced.name,
+            produced.cluster,
         )
         self._builder.add(SinkGraphNode(name, [self._node], topic, produced))
 

@@ -118,12 +118,24 @@ class Consumed:
 
 @dataclass(frozen=True)
 class Produced:
-    """How a sink writes: serdes, partitioner, processor name."""
+    """How a sink writes: serdes, partitioner, processor name, and the cluster it writes to.
+
+    ``cluster`` names another cluster, configured as ``cluster.<name>.bootstrap.servers`` (and any client keys
+    under ``cluster.<name>.``); None writes to the application's own cluster. Such a sink is at-least-once, also
+    under ``exactly_once_v2`` (no transaction spans two clusters: its producer is flushed before each commit), and
+    the TopologyTestDriver treats its topic as one of its own output topics. See ``Topology.add_sink``.
+
+    Example::
+
+        >>> Produced.with_(key_serde=None).with_cluster("archive").cluster
+        'archive'
+    """
 
     key_serde: Any = None
     value_serde: Any = None
     partitioner: Any = None
     name: str | None = None
+    cluster: str | None = None
 
     def __post_init__(self) -> None:
         if self.name is not None:  # Kafka: Produced.as validates the processor name as Named does
@@ -154,6 +166,11 @@ class Produced:
     def with_name(self, name: str) -> Produced:
         """A copy naming the sink processor."""
         return replace(self, name=name)
+
+    def with_cluster(self, cluster: str | None) -> Produced:
+        """A copy writing to the cluster configured as ``cluster.<cluster>.bootstrap.servers`` (None: the
+        application's own); at-least-once for that sink."""
+        return replace(self, cluster=cluster)
 
 
 @dataclass(frozen=True)

@@ -86,10 +86,21 @@ class Topology:
         key_serializer: Any = None,
         value_serializer: Any = None,
         partitioner: Any = None,
+        cluster: str | None = None,
     ) -> Topology:
         """Add a sink writing to a topic or to ``extractor(key, value, record_context)``'s topic.
 
-        Example: ``topology.add_sink("Sink", lambda k, v, ctx: f"out-{v}", "Process")``.
+        ``cluster`` names another cluster to write to, configured as ``cluster.<name>.bootstrap.servers`` (plus
+        any client keys under ``cluster.<name>.``, SASL/SSL included); a topology reading one cluster may so write
+        to another, which Kafka Streams cannot. Such a sink is **at-least-once**, also under ``exactly_once_v2``:
+        no transaction spans two clusters, so its records go through a plain producer that is flushed before
+        every commit of the input offsets (a crash may repeat records there, never lose them). ``start()`` refuses
+        a cluster the config lacks and a topic missing on that cluster. The TopologyTestDriver has one broker: it
+        treats the sink's topic as one of its own output topics. ``describe()`` does not show the cluster.
+
+        Example: ``topology.add_sink("Sink", lambda k, v, ctx: f"out-{v}", "Process")``;
+        ``topology.add_sink("Archive", "events", "Process", cluster="archive")`` with
+        ``{"cluster.archive.bootstrap.servers": "archive-1:9092"}`` in the config.
         """
         self._builder.add_sink(
             name,
@@ -98,6 +109,7 @@ class Topology:
             key_serializer=key_serializer,
             value_serializer=value_serializer,
             partitioner=partitioner,
+            cluster=cluster,
         )
         return self
 

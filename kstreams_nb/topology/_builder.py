@@ -74,6 +74,8 @@ class SinkSpec(NodeSpec):
     key_serializer: Any = None
     value_serializer: Any = None
     partitioner: Any = None
+    #: the name of another cluster (``cluster.<name>.*`` in the config) this sink writes to; None: the application's
+    cluster: str | None = None
 
     @property
     def extractor_display(self) -> str:
@@ -276,10 +278,17 @@ class InternalTopologyBuilder:
         key_serializer: Any = None,
         value_serializer: Any = None,
         partitioner: Any = None,
+        cluster: str | None = None,
     ) -> SinkSpec:
-        """Add a sink node writing to a topic, or to the topic an extractor picks per record."""
+        """Add a sink node writing to a topic, or to the topic an extractor picks per record (on ``cluster``, the
+        name of another cluster in the config, when given)."""
         self._check_new_name(name)
         self._check_parents(name, parents, "Sink")
+        if cluster is not None and (not isinstance(cluster, str) or not cluster or "." in cluster):
+            raise TopologyError(
+                f"Sink {name}: cluster must be the name of a cluster configured as 'cluster.<name>.bootstrap.servers' "
+                f"(a non-empty name without dots), got {cluster!r}"
+            )
         if isinstance(topic_or_extractor, str):
             if not topic_or_extractor:
                 raise TopologyError(f"Sink {name}: topic must not be empty")
@@ -291,6 +300,7 @@ class InternalTopologyBuilder:
         spec.key_serializer = key_serializer
         spec.value_serializer = value_serializer
         spec.partitioner = partitioner
+        spec.cluster = cluster
         self._link(spec)
         return spec
 

@@ -99,8 +99,27 @@ def memory_cluster() -> Iterator[Cluster]:
         cluster.close()
 
 
-#: every broker the suite runs against; a real one is added with a ``kafka`` mark
-CLUSTERS: list[Any] = [pytest.param(memory_cluster, id="memory")]
+def kafka_cluster(bootstrap_servers: str) -> AbstractContextManager[Cluster]:
+    """A real Apache Kafka broker (the session's local one), through the confluent-kafka clients."""
+
+    @contextmanager
+    def made() -> Iterator[Cluster]:
+        from kstreams_nb.clients.confluent import ConfluentClientSupplier
+
+        cluster = Cluster(ConfluentClientSupplier(bootstrap_servers), bootstrap_servers)
+        try:
+            yield cluster
+        finally:
+            cluster.close()
+
+    return made()
+
+
+#: every broker the suite runs against: the embedded one, and the session's real Kafka broker (``kafka`` mark)
+CLUSTERS: list[Any] = [
+    pytest.param(memory_cluster, id="memory"),
+    pytest.param(kafka_cluster, id="kafka", marks=pytest.mark.kafka),
+]
 
 
 def eventually(condition: Callable[[], bool], timeout: float = DEADLINE) -> bool:

@@ -7,7 +7,7 @@ import pytest
 from kstreams_nb.errors import TopicExistsError, UnknownTopicError
 from kstreams_nb.records import TopicPartition
 
-from ._cluster import Cluster, eventually
+from ._cluster import Cluster, eventually, poll_members
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -52,3 +52,42 @@ def test_a_deleted_topic_can_be_created_again_empty(cluster: Cluster) -> None:
     assert consumer.end_offsets([TopicPartition(name, 0), TopicPartition(name, 1)]) == {
         TopicPartition(name, 0): 0, TopicPartition(name, 1): 0
     }
+
+
+def test_group_members_lists_the_active_members(cluster: Cluster) -> None:
+    """Kafka's describeConsumerGroups: one id per member of the group; none for an unknown or emptied group."""
+    topic = cluster.topic(2)
+    group = cluster.name("group")
+    admin = cluster.admin
+    assert admin.group_members(group) == []
+    first, second = cluster.consumer(**{"group.id": group}), cluster.consumer(**{"group.id": group})
+    first.subscribe([topic])
+    assert poll_members([first], lambda: len(first.assignment()) == 2)
+    assert eventually(lambda: len(admin.group_members(group)) == 1)
+    second.subscribe([topic])
+    assert poll_members([first, second], lambda: len(first.assignment()) == len(second.assignment()) == 1)
+    assert eventually(lambda: len(admin.group_members(group)) == 2)
+    members = admin.group_members(group)
+    assert members == sorted(members) and len(set(members)) == 2
+    first.close()
+    second.close()
+    assert eventually(lambda: admin.group_members(group) == [])
+
+
+def test_committed_offsets_lists_every_partition_the_group_committed(cluster: Cluster) -> None:
+    """Kafka's listConsumerGroupOffsets: each committed partition with its next offset to read."""
+    one, two = cluster.topic(2), cluster.topic(1)
+    group = cluster.name("group")
+    assert cluster.admin.committed_offsets(group) == {}
+    producer = cluster.producer()
+    for topic, partition in ((one, 0), (one, 1), (one, 1), (two, 0)):
+        producer.produce(topic, None, b"x", partition=partition)
+    producer.flush(30)
+    consumer = cluster.consumer(**{"group.id": group})  # outside the group (no subscription): commits while empty
+    consumer.assign([TopicPartition(one, 1), TopicPartition(two, 0)])
+    consumer.commit({TopicPartition(one, 1): 2, TopicPartition(two, 0): 1})
+    expected = {TopicPartition(one, 1): 2, TopicPartition(two, 0): 1}
+    assert eventually(lambda: cluster.admin.committed_offsets(group) == expected)
+    consumer.commit({TopicPartition(one, 1): 0})
+    expected[TopicPartition(one, 1)] = 0
+    assert eventually(lambda: cluster.admin.committed_offsets(group) == expected)

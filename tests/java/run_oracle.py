@@ -33,10 +33,17 @@ import subprocess
 import sys
 from pathlib import Path
 
+try:  # the one pin of the Kafka release; the pom's own <kafka.version> when kstreams_nb is not importable
+    from kstreams_nb.testing.kafka import KAFKA_VERSION as _KAFKA_VERSION
+
+    _VERSION_FLAGS = [f"-Dkafka.version={_KAFKA_VERSION}"]
+except ImportError:  # pragma: no cover - run outside the project's environment
+    _KAFKA_VERSION, _VERSION_FLAGS = "pom", []
+
 HERE = Path(__file__).resolve().parent
 TARGET = HERE / "target"
 CLASSES = TARGET / "classes"
-CLASSPATH_FILE = TARGET / "classpath.txt"
+CLASSPATH_FILE = TARGET / f"classpath-{_KAFKA_VERSION}.txt"
 SOURCES = HERE / "src" / "main" / "java"
 FIXTURES = HERE.parent / "golden" / "describe"
 MAIN_CLASS = "kstreams_nb.oracle.Describe"
@@ -60,7 +67,7 @@ def _classpath() -> str:
     pom = HERE / "pom.xml"
     if not CLASSPATH_FILE.exists() or CLASSPATH_FILE.stat().st_mtime < pom.stat().st_mtime:
         TARGET.mkdir(exist_ok=True)
-        base = ["mvn", "-q", "-B", "dependency:build-classpath", f"-Dmdep.outputFile={CLASSPATH_FILE}"]
+        base = ["mvn", "-q", "-B", "dependency:build-classpath", f"-Dmdep.outputFile={CLASSPATH_FILE}", *_VERSION_FLAGS]
         result = _run([*base[:2], "-o", *base[2:]])
         if result.returncode != 0:
             result = _run(base)

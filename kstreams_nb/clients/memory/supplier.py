@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from kstreams_nb.clients.memory.broker import EmbeddedBroker
 from kstreams_nb.clients.memory.consumer import MemoryConsumer
 from kstreams_nb.clients.memory.producer import MemoryProducer
+from kstreams_nb.records import TopicPartition
 
 __all__ = ["MemoryAdmin", "MemoryClientSupplier", "client_supplier"]
 
@@ -51,6 +52,18 @@ class MemoryAdmin:
     def list_topics(self) -> list[str]:
         """Every topic name, sorted."""
         return sorted(self._broker.topics())
+
+    def group_members(self, group_id: str) -> list[str]:
+        """Member ids of the group's members, sorted ([] for an empty or unknown group)."""
+        if group_id not in self._broker.groups():
+            return []
+        return sorted(self._broker.describe_group(group_id).members)
+
+    def committed_offsets(self, group_id: str) -> dict[TopicPartition, int]:
+        """Every committed offset of the group ({} for an unknown group)."""
+        if group_id not in self._broker.groups():
+            return {}
+        return self._broker.group(group_id).committed_snapshot()
 
     def close(self) -> None:
         """Nothing to release."""
@@ -106,10 +119,10 @@ def client_supplier(bootstrap_servers: str) -> MemoryClientSupplier:
 
 
 if TYPE_CHECKING:
-    from kstreams_nb.clients.base import ClientSupplier, Consumer, Producer
+    from kstreams_nb.clients.base import Admin, ClientSupplier, Consumer, Producer
 
     def _conforms(
-        s: MemoryClientSupplier, c: MemoryConsumer, p: MemoryProducer
-    ) -> tuple[ClientSupplier, Consumer, Producer]:
+        s: MemoryClientSupplier, c: MemoryConsumer, p: MemoryProducer, a: MemoryAdmin
+    ) -> tuple[ClientSupplier, Consumer, Producer, Admin]:
         """mypy checks here that the memory clients implement the protocols of clients.base."""
-        return s, c, p
+        return s, c, p, a

@@ -1,0 +1,38 @@
+"""Fixtures shared by every test directory: one real Apache Kafka broker for the whole session.
+
+When the broker cannot start (no Java, no Maven, no network for the first download) the tests that need it are
+skipped, except in CI (``CI=true``), where they fail.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from integration._kafka import DEADLINE, admin
+
+from kstreams_nb.testing.kafka import LocalKafka
+
+
+def unavailable(reason: str) -> None:
+    """Skip the test (fail it in CI, where the broker must run) because the broker is unavailable."""
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"the local Kafka broker must run in CI: {reason}")
+    pytest.skip(f"local Kafka broker unavailable: {reason}")
+
+
+@pytest.fixture(scope="session")
+def kafka_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalKafka]:
+    """The session's broker (a started :class:`LocalKafka`), stopped at the end of the session."""
+    kafka = LocalKafka(data_dir=tmp_path_factory.mktemp("kafka"))
+    try:
+        kafka.start()
+        admin(kafka).list_topics(timeout=DEADLINE)  # serves metadata to confluent-kafka clients
+    except Exception as e:  # any failure to start means "no broker here"
+        kafka.stop()
+        unavailable(f"{type(e).__name__}: {e}")
+    try:
+        yield kafka
+    finally:
+        kafka.stop()
