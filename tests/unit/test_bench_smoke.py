@@ -20,8 +20,9 @@ CASES: dict[str, tuple[list[str], set[str], str]] = {
     "bench_preview": (["--records", "200", "--repeat", "1"], {"preview 10-node"}, "through 10 nodes"),
     "bench_eos": (["--records", "300", "--threads", "1"], {"stateless 1 thread", "windowed 1 thread"}, "EOS/ALOS"),
 }
-# these have their own smoke below: they start kernels or subprocesses, and return other kinds of results
-OWN_SMOKE = {"bench_notebooks", "bench_memory"}
+# these have their own smoke below: they start kernels or subprocesses, and return other kinds of results;
+# bench_kafka's needs the real broker: tests/integration/test_bench_kafka_smoke.py
+OWN_SMOKE = {"bench_notebooks", "bench_memory", "bench_kafka"}
 
 
 def _load(name: str, monkeypatch: pytest.MonkeyPatch) -> ModuleType:

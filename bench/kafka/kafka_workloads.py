@@ -1,0 +1,43 @@
+"""The input and the two workloads of bench_kafka.py, shared by it and the Python apps it runs.
+
+Input record ``i``: key ``k<i % 10000>`` (UTF-8), value the JSON object ``{"id": i, "amount": ..., "kind": ...}``.
+- stateless: keep values with ``amount > THRESHOLD``, add ``"big": amount > BIG``, produce the JSON;
+- count: count records per key, produce each new count as an 8-byte big-endian long.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+KEYS = 10_000
+THRESHOLD = 250
+BIG = 750
+KINDS = ("click", "view", "buy")
+WORKLOADS = ("stateless", "count")
+
+
+def key(i: int) -> bytes:
+    return b"k%d" % (i % KEYS)
+
+
+def value(i: int) -> dict[str, Any]:
+    return {"id": i, "amount": (i * 7919) % 1000, "kind": KINDS[i % 3]}
+
+
+def keep(value: dict[str, Any]) -> bool:
+    return bool(value["amount"] > THRESHOLD)
+
+
+def enrich(value: dict[str, Any]) -> dict[str, Any]:
+    return {**value, "big": value["amount"] > BIG}
+
+
+def expected_ids(n: int) -> set[int]:
+    """The ids the stateless workload outputs for ``n`` input records."""
+    return {i for i in range(n) if keep(value(i))}
+
+
+def expected_counts(n: int) -> dict[bytes, int]:
+    """The final count per key of the count workload for ``n`` input records."""
+    return dict(Counter(key(i) for i in range(n)))
