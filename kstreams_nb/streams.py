@@ -47,7 +47,7 @@ from kstreams_nb._engine.task import TaskState
 from kstreams_nb._engine.thread import StreamThread, ThreadState
 from kstreams_nb._engine.topics import TopicPlan, plan_topics
 from kstreams_nb._time import Clock, SystemClock, to_millis
-from kstreams_nb.clients.base import ClientSupplier, supplier_for
+from kstreams_nb.clients.base import ClientSupplier, check_bootstrap_servers, supplier_for
 from kstreams_nb.config import StreamsConfig
 from kstreams_nb.errors import (
     ConfigError,
@@ -136,6 +136,8 @@ class KafkaStreams:
         self._topology = topology
         self._builder = builder
         self.config = config if isinstance(config, StreamsConfig) else StreamsConfig(config)
+        if client_supplier is None:  # a misspelled scheme fails here, not at start()
+            check_bootstrap_servers(str(self.config["bootstrap.servers"]))
         self._clock: Clock = clock or SystemClock()
         self._supplier = client_supplier
         self._state = State.CREATED

@@ -2,8 +2,8 @@
 
 The engine reads through a :class:`Consumer`, writes through a :class:`Producer` and manages topics through an
 :class:`Admin`; a :class:`ClientSupplier` makes them. :func:`supplier_for` picks the default supplier from the
-address scheme (``memory://NAME`` → the embedded broker, anything else → confluent-kafka) through a table of
-module names, so no static import crosses the layers.
+address scheme (``memory://NAME`` → the embedded broker, a ``host:port`` list → confluent-kafka, any other scheme
+refused) through a table of module names, so no static import crosses the layers.
 
 Offsets given to ``commit`` / ``send_offsets_to_transaction`` are the NEXT offsets to read (Kafka's convention);
 each may carry a metadata string (Kafka's OffsetAndMetadata), read back with ``Consumer.committed_metadata``.
@@ -30,7 +30,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
-from kstreams_nb.errors import BrokerError
+from kstreams_nb.errors import BrokerError, ConfigError
 from kstreams_nb.records import ConsumerRecord, Headers, TopicPartition
 
 __all__ = [
@@ -43,6 +43,7 @@ __all__ = [
     "OffsetOutOfRangeError",
     "Producer",
     "RebalanceListener",
+    "check_bootstrap_servers",
     "supplier_for",
 ]
 
@@ -345,11 +346,38 @@ _SUPPLIERS = {
     "memory": "kstreams_nb.clients.memory",
     "kafka": "kstreams_nb.clients.confluent",
 }
+#: security-protocol prefixes a Kafka bootstrap address may carry (``SASL_SSL://host:9093``)
+_KAFKA_SCHEMES = ("PLAINTEXT", "SSL", "SASL_SSL", "SASL_PLAINTEXT")
+
+
+def check_bootstrap_servers(bootstrap_servers: str) -> str:
+    """The kind of client an address needs (``"memory"`` or ``"kafka"``); ConfigError naming the accepted forms
+    for a scheme no client serves. Cheap: imports no client.
+
+    Example::
+
+        >>> check_bootstrap_servers("memory://demo"), check_bootstrap_servers("SSL://a:9093,SSL://b:9093")
+        ('memory', 'kafka')
+        >>> check_bootstrap_servers("memry://x")  # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        ...
+        kstreams_nb.errors.ConfigError: bootstrap.servers: unknown scheme 'memry'://; use memory://NAME ...
+    """
+    schemes = [part.split("://", 1)[0].strip() for part in bootstrap_servers.split(",") if "://" in part]
+    if schemes and schemes[0].lower() == "memory":
+        return "memory"
+    for scheme in schemes:
+        if scheme.upper() not in _KAFKA_SCHEMES:
+            raise ConfigError(
+                f"bootstrap.servers: unknown scheme {scheme!r}://; use memory://NAME for the embedded broker or "
+                f"host:port[,host:port] (optionally prefixed by {', '.join(s + '://' for s in _KAFKA_SCHEMES)})"
+            )
+    return "kafka"
 
 
 def supplier_for(bootstrap_servers: str) -> ClientSupplier:
-    """The default ClientSupplier for an address: ``memory://NAME`` or a Kafka bootstrap list."""
-    scheme = bootstrap_servers.split("://", 1)[0] if "://" in bootstrap_servers else "kafka"
-    module = importlib.import_module(_SUPPLIERS.get(scheme, _SUPPLIERS["kafka"]))
+    """The default ClientSupplier for an address: ``memory://NAME`` or a Kafka bootstrap list (ConfigError for
+    any other scheme, see :func:`check_bootstrap_servers`)."""
+    module = importlib.import_module(_SUPPLIERS[check_bootstrap_servers(bootstrap_servers)])
     supplier: ClientSupplier = module.client_supplier(bootstrap_servers)
     return supplier

@@ -6,11 +6,12 @@ input and check output independently of the code under test.
 
 from __future__ import annotations
 
+import itertools
 import time
 import uuid
 from collections.abc import Iterable, Sequence
 
-from confluent_kafka import Consumer, KafkaException, Message, Producer
+from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from kstreams_nb.testing.kafka import LocalKafka
@@ -44,9 +45,16 @@ def new_topic(
 
 
 def produce(
-    kafka: LocalKafka | str, topic: str, records: Iterable[tuple[bytes | None, bytes | None]], partition: int = -1
+    kafka: LocalKafka | str,
+    topic: str,
+    records: Iterable[tuple[bytes | None, bytes | None]],
+    partition: int = -1,
+    *,
+    timestamps: Iterable[int] | None = None,
 ) -> None:
-    """Produce ``(key, value)`` pairs and wait until every one is acknowledged (raising on the first error)."""
+    """Produce ``(key, value)`` pairs (with ``timestamps``, epoch ms, one per pair, when given; as in
+    confluent-kafka, 0 stands for the current time) and wait until every one is acknowledged (raising on the
+    first error)."""
     producer = Producer({"bootstrap.servers": _address(kafka), "linger.ms": 0})
     errors: list[object] = []
 
@@ -54,8 +62,10 @@ def produce(
         if err is not None:
             errors.append(err)
 
+    stamps = iter(timestamps) if timestamps is not None else itertools.repeat(0)
     for key, value in records:
-        producer.produce(topic, value=value, key=key, partition=partition, on_delivery=on_delivery)
+        producer.produce(topic, value=value, key=key, partition=partition, on_delivery=on_delivery,
+                         timestamp=next(stamps))
         producer.poll(0)
     remaining = producer.flush(DEADLINE)
     if remaining or errors:
@@ -86,6 +96,43 @@ def consume(kafka: LocalKafka | str, topics: Sequence[str], count: int, timeout:
     finally:
         consumer.close()
     return out
+
+
+def read_partitions(
+    kafka: LocalKafka | str, topic: str, *, read_committed: bool = False, timeout: float = DEADLINE
+) -> dict[int, list[Message]]:
+    """Every record of every partition of ``topic``, from the start to its end (the last stable offset when
+    ``read_committed``), by partition; assign-only (no group joins, nothing is committed)."""
+    consumer = Consumer({
+        "bootstrap.servers": _address(kafka),
+        "group.id": f"g-{uuid.uuid4().hex[:12]}",
+        "enable.auto.commit": False,
+        "enable.partition.eof": True,
+        "isolation.level": "read_committed" if read_committed else "read_uncommitted",
+    })
+    try:
+        meta = consumer.list_topics(topic, timeout=timeout).topics[topic]
+        if meta.error is not None:
+            raise KafkaException(meta.error)
+        out: dict[int, list[Message]] = {p: [] for p in meta.partitions}
+        consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in out])
+        pending, deadline = set(out), time.monotonic() + timeout
+        while pending:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{topic}: partitions {sorted(pending)} not read to the end within {timeout}s")
+            msg = consumer.poll(0.2)
+            if msg is None:
+                continue
+            err = msg.error()
+            if err is not None and err.code() == KafkaError._PARTITION_EOF:
+                pending.discard(msg.partition())
+            elif err is not None:
+                raise KafkaException(err)
+            else:
+                out[msg.partition()].append(msg)
+        return out
+    finally:
+        consumer.close()
 
 
 def _address(kafka: LocalKafka | str) -> str:

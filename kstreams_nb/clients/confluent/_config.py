@@ -42,6 +42,7 @@ JAVA_ONLY_KEYS: dict[str, str | tuple[str, str] | None] = {
     "metadata.max.age.ms": "metadata.max.age.ms",
     # renamed in librdkafka
     "send.buffer.bytes": "socket.send.buffer.bytes",
+    "fetch.max.wait.ms": "fetch.wait.max.ms",
     "receive.buffer.bytes": "socket.receive.buffer.bytes",
     "reconnect.backoff.max.ms": "reconnect.backoff.max.ms",
     "max.block.ms": _DROP,  # librdkafka never blocks a produce() call; a full queue is retried by the client

@@ -10,12 +10,12 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from confluent_kafka import KafkaException
+from confluent_kafka import KafkaError, KafkaException
 from confluent_kafka import TopicPartition as _TP
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from kstreams_nb.clients.confluent._config import librdkafka_config
-from kstreams_nb.clients.confluent._errors import translate
+from kstreams_nb.clients.confluent._errors import error_of, translate
 from kstreams_nb.clients.confluent.producer import make_client
 from kstreams_nb.errors import BrokerError
 from kstreams_nb.records import TopicPartition
@@ -23,6 +23,9 @@ from kstreams_nb.records import TopicPartition
 __all__ = ["ConfluentAdmin"]
 
 _TIMEOUT = 30.0
+#: seconds to wait for metadata: a reachable cluster answers in milliseconds, so this long without an answer
+#: means no broker of ``bootstrap.servers`` can be reached (and start() fails well within half a minute)
+_METADATA_TIMEOUT = 15.0
 
 
 class ConfluentAdmin:
@@ -30,13 +33,20 @@ class ConfluentAdmin:
 
     def __init__(self, config: Mapping[str, Any]) -> None:
         conf = librdkafka_config(config, "admin")
+        self._servers = str(conf.get("bootstrap.servers"))
         self._a: AdminClient = make_client(AdminClient, conf, "admin")
 
     def _topics(self) -> dict[str, Any]:
         try:
-            return dict(self._a.list_topics(timeout=_TIMEOUT).topics)
+            return dict(self._a.list_topics(timeout=_METADATA_TIMEOUT).topics)
         except KafkaException as e:
-            raise translate(e, "list topics") from None
+            error, err = translate(e, "list topics"), error_of(e)
+            if err is not None and err.code() in (KafkaError._TRANSPORT, KafkaError._TIMED_OUT):
+                raise BrokerError(
+                    f"cannot reach the Kafka cluster at bootstrap.servers={self._servers}: no metadata within "
+                    f"{_METADATA_TIMEOUT:.0f} s ({error}); check the address and that its brokers are running"
+                ) from None
+            raise error from None
 
     def _until(self, what: str, condition: Any) -> None:
         deadline = time.monotonic() + _TIMEOUT

@@ -83,6 +83,8 @@ class ConfluentConsumer:
         self._group_id: str | None = conf.get("group.id")
         if self._group_id is None:  # librdkafka wants one; a consumer that only assigns never joins or commits
             conf["group.id"] = f"kstreams-nb-assign-only-{uuid.uuid4().hex}"
+        # a fetch waits at most 100 ms for data (librdkafka: 500): a seek or resume takes effect after it returns
+        conf.setdefault("fetch.wait.max.ms", 100)
         conf.update({"enable.auto.commit": False, "enable.auto.offset.store": False, "auto.offset.reset": "error",
                      "partition.assignment.strategy": "range", "enable.partition.eof": False})
         self._refresh_s = int(conf.pop("topic.metadata.refresh.interval.ms", 5000)) / 1000
