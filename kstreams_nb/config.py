@@ -220,6 +220,21 @@ class StreamsConfig(Mapping[str, Any]):
         """
         return _clusters(self._values)
 
+    def for_client(self, *prefixes: str) -> dict[str, Any]:
+        """Kafka's client config layering: :meth:`client_configs`, then the keys of each prefix (``consumer.``,
+        ``main.consumer.``, ``admin.``, ...; later prefixes win).
+
+        Example::
+
+            >>> StreamsConfig({"application.id": "a", "consumer.fetch.min.bytes": 1, "admin.retries": 2}).for_client(
+            ...     "admin.")["retries"]
+            2
+        """
+        out = self.client_configs()
+        for prefix in prefixes:
+            out.update(self.with_prefix(prefix))
+        return out
+
     def masked(self) -> dict[str, Any]:
         """A plain dict for display, with secret values replaced by ``'******'``."""
         return {k: ("******" if is_secret_key(k) and v is not None else v) for k, v in self._values.items()}

@@ -119,7 +119,7 @@ def reset_application(
                                     BOOTSTRAP_SERVERS: bootstrap_servers})
     clients = streams_config.client_configs()
     supplier = supplier_for(bootstrap_servers)
-    admin = supplier.admin({**clients, **streams_config.with_prefix("admin."), "client.id": f"{application_id}-reset"})
+    admin = supplier.admin({**streams_config.for_client("admin."), "client.id": f"{application_id}-reset"})
     try:
         members = admin.group_members(application_id)
         if members:

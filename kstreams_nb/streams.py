@@ -242,7 +242,7 @@ class KafkaStreams:
         #: what every task is built from: later edits of the user's Topology do not reach them
         compiled = compile_topology(self._builder, app_id)
         check_remote_sinks(compiled, self.config)  # sinks writing to other clusters: configured, topics there
-        admin = supplier.admin({"bootstrap.servers": self.config["bootstrap.servers"]})
+        admin = supplier.admin(self.config.for_client("admin."))
         try:
             existing = {t: admin.partitions_for(t) or 0 for t in admin.list_topics()}
             plan = plan_topics(compiled, existing, self.config)
@@ -485,7 +485,7 @@ class KafkaStreams:
         tps = [TopicPartition(t, p) for t in self.source_topics() for p in range(sizes.get(t, 0))]
         repartitions = [tp for tp in tps if tp.topic in plan.internal_topics]
         consumer = supplier.consumer({
-            "bootstrap.servers": self.config["bootstrap.servers"], "group.id": app_id,
+            **self.config.for_client("consumer."), "group.id": app_id,
             "client.id": f"{app_id}-{self.process_id}-progress",
             "isolation.level": "read_committed" if self.config.exactly_once else "read_uncommitted",
         })

@@ -101,8 +101,7 @@ def send_shutdown_request(
     """
     app_id = str(config.application_id)
     key, value = ShutdownRequest(app_id, process_id, reason, timestamp).encode()
-    producer_config = {**config.client_configs(), **config.with_prefix("producer."),
-                       "client.id": f"{client_id}-control-producer"}
+    producer_config = {**config.for_client("producer."), "client.id": f"{client_id}-control-producer"}
     producer_config.pop("transactional.id", None)
     producer = clients.producer(producer_config)
     try:
@@ -134,8 +133,7 @@ class ControlListener(threading.Thread):
         self._stopping = threading.Event()
         self._requested = threading.Event()
         self._consumer = consumer = clients.restore_consumer({
-            **config.client_configs(),
-            **config.with_prefix("consumer."),
+            **config.for_client("consumer."),
             "client.id": f"{client_id}-control-consumer",
         })
         try:

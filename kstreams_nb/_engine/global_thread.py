@@ -90,13 +90,11 @@ class GlobalStreamThread(threading.Thread):
         t, config = self._topology, self._config
         names = [n for n in t.nodes if n in t.global_nodes]
         self._consumer = consumer = self._clients.restore_consumer({
-            **config.client_configs(),
-            **config.with_prefix("consumer."),
-            **config.with_prefix("global.consumer."),
+            **config.for_client("consumer.", "global.consumer."),
             "client.id": f"{self._client_id}-global-consumer",
             "isolation.level": "read_committed" if config.exactly_once else "read_uncommitted",
         })
-        admin = self._clients.admin({"bootstrap.servers": config["bootstrap.servers"]})
+        admin = self._clients.admin(config.for_client("admin."))
         try:
             tps = [
                 TopicPartition(topic, p)

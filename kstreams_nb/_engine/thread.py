@@ -85,14 +85,6 @@ def _migrated(error: BaseException) -> bool:
     return False
 
 
-def _client_config(config: StreamsConfig, *prefixes: str) -> dict[str, Any]:
-    """Kafka's client config layering: the non-Streams keys, then each prefix's keys (later prefixes win)."""
-    out = config.client_configs()
-    for prefix in prefixes:
-        out.update(config.with_prefix(prefix))
-    return out
-
-
 def _restore_max_records(config: StreamsConfig) -> int:
     """Changelog records restored per loop pass: the restore consumer's ``max.poll.records`` (Kafka's
     ``restore.consumer.`` and ``consumer.`` prefixes, then the Streams-wide key; 1000 by default)."""
@@ -123,7 +115,7 @@ def _make_clients(
     remote: RemoteSinks | None = None
     try:
         made.append(clients.consumer({
-            **_client_config(config, "consumer.", "main.consumer."),
+            **config.for_client("consumer.", "main.consumer."),
             "group.id": app_id,
             "client.id": f"{name}-consumer",
             "auto.offset.reset": "none",  # the thread applies each source's policy (Kafka's resetOffsets)
@@ -137,14 +129,14 @@ def _make_clients(
         made.append(StreamsProducer(
             clients.producer,
             # Kafka Streams' exactly-once override: an abandoned transaction holds readers back for 10 s at most
-            {**({"transaction.timeout.ms": 10_000} if eos else {}), **_client_config(config, "producer."),
+            {**({"transaction.timeout.ms": 10_000} if eos else {}), **config.for_client("producer."),
              "client.id": f"{name}-producer"},
             exactly_once=eos,
             transactional_id=transactional_id,
             remote_sinks=remote,
         ))
         made.append(clients.restore_consumer({
-            **_client_config(config, "consumer.", "restore.consumer."),
+            **config.for_client("consumer.", "restore.consumer."),
             "client.id": f"{name}-restore-consumer",
             "isolation.level": isolation,
         }))
