@@ -24,6 +24,7 @@ from confluent_kafka import TopicPartition as _TP
 from kstreams_nb.clients.base import GroupMetadata
 from kstreams_nb.clients.confluent._config import librdkafka_config
 from kstreams_nb.clients.confluent._errors import translate
+from kstreams_nb.config import is_secret_key
 from kstreams_nb.errors import BrokerError, ConfigError, KStreamsError, TransactionError, UnknownTopicError
 from kstreams_nb.records import Headers, TopicPartition
 
@@ -42,7 +43,11 @@ def make_client(factory: Any, config: dict[str, Any], role: str) -> Any:
     try:
         return factory(config)
     except (KafkaException, ValueError, TypeError) as e:
-        raise ConfigError(f"invalid {role} configuration: {e}") from None
+        message = str(e)
+        for key, value in config.items():  # librdkafka may quote a value: never a secret one
+            if is_secret_key(key) and value:
+                message = message.replace(str(value), "******")
+        raise ConfigError(f"invalid {role} configuration: {message}") from None
 
 
 class ConfluentProducer:
