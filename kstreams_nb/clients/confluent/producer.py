@@ -43,7 +43,8 @@ def make_client(factory: Any, config: dict[str, Any], role: str) -> Any:
     try:
         return factory(config)
     except (KafkaException, ValueError, TypeError) as e:
-        message = str(e)
+        inner = e.args[0] if isinstance(e, KafkaException) and e.args else None
+        message = inner.str() if isinstance(inner, KafkaError) else str(e)
         for key, value in config.items():  # librdkafka may quote a value: never a secret one
             if is_secret_key(key) and value:
                 message = message.replace(str(value), "******")
