@@ -34,7 +34,7 @@ class ConfluentAdmin:
     def __init__(self, config: Mapping[str, Any]) -> None:
         conf = librdkafka_config(config, "admin")
         self._servers = str(conf.get("bootstrap.servers"))
-        self._a: AdminClient = make_client(AdminClient, conf, "admin")
+        self._a: Any = make_client(AdminClient, conf, "admin")
 
     def _topics(self) -> dict[str, Any]:
         try:
@@ -106,4 +106,12 @@ class ConfluentAdmin:
         return {TopicPartition(p.topic, p.partition): p.offset for p in parts if p.offset >= 0}
 
     def close(self) -> None:
-        """Nothing to release (the AdminClient closes when collected)."""
+        """Release the client (librdkafka's admin handle closes when its last reference goes)."""
+        self._a = _Closed()
+
+
+class _Closed:
+    """What a closed admin holds: any call says so."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise BrokerError(f"the admin client is closed ({name} called)")

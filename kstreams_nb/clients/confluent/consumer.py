@@ -32,7 +32,7 @@ from confluent_kafka.admin import AdminClient, OffsetSpec
 
 from kstreams_nb.clients.base import NoOffsetForPartitionError, OffsetOutOfRangeError, RebalanceListener
 from kstreams_nb.clients.confluent._config import librdkafka_config
-from kstreams_nb.clients.confluent._errors import GENERATION_ERRORS, translate
+from kstreams_nb.clients.confluent._errors import GENERATION_ERRORS, error_of, translate
 from kstreams_nb.clients.confluent.producer import make_client
 from kstreams_nb.errors import BrokerError, CommitFailedError, ConfigError, UnknownTopicError
 from kstreams_nb.records import EMPTY_HEADERS, ConsumerRecord, Headers, TopicPartition
@@ -43,6 +43,9 @@ _TIMEOUT = 30.0
 #: longest single wait inside poll_batch, so wakeup() is seen quickly
 _SLICE = 0.1
 _EOF_OR_NOISE = frozenset({KafkaError._PARTITION_EOF, KafkaError._MAX_POLL_EXCEEDED})
+#: the group coordinator is loading or moving (e.g. on a fresh cluster): asking again soon succeeds
+_COORDINATOR_MOVING = frozenset({KafkaError.NOT_COORDINATOR, KafkaError.COORDINATOR_LOAD_IN_PROGRESS,
+                                 KafkaError.COORDINATOR_NOT_AVAILABLE})
 
 
 @dataclass(frozen=True)
@@ -494,10 +497,16 @@ class ConfluentConsumer:
     def _committed(self, partitions: Sequence[TopicPartition]) -> dict[TopicPartition, tuple[int | None, str | None]]:
         if not partitions:
             return {}
-        try:
-            found = self._c.committed([_TP(tp.topic, tp.partition) for tp in partitions], timeout=_TIMEOUT)
-        except KafkaException as e:
-            raise translate(e, f"consumer {self._name}: committed offsets") from None
+        native, deadline = [_TP(tp.topic, tp.partition) for tp in partitions], time.monotonic() + _TIMEOUT
+        while True:
+            try:
+                found = self._c.committed(native, timeout=max(0.1, deadline - time.monotonic()))
+                break
+            except KafkaException as e:
+                err = error_of(e)
+                if err is None or err.code() not in _COORDINATOR_MOVING or time.monotonic() >= deadline:
+                    raise translate(e, f"consumer {self._name}: committed offsets") from None
+                time.sleep(0.05)  # the coordinator answers again within a few hundred milliseconds
         out: dict[TopicPartition, tuple[int | None, str | None]] = {}
         for p in found:
             has = p.offset >= 0 and p.offset != OFFSET_INVALID
@@ -554,6 +563,7 @@ class ConfluentConsumer:
         if self._closed:
             return
         self._closed = True
+        self._admin = None  # librdkafka's admin handle closes when its last reference goes
         try:
             self._c.close()
         except (KafkaException, RuntimeError):

@@ -206,6 +206,7 @@ class ConfluentProducer:
             return
         self._closed = True
         self._p.flush(30)
+        self._p.close()
 
     def __repr__(self) -> str:
         return f"ConfluentProducer({self._name!r}, transactional={self._transactional})"
