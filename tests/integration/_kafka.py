@@ -29,7 +29,13 @@ def new_topic(
     kafka: LocalKafka | str, partitions: int = 1, *, prefix: str = "t", config: dict[str, str] | None = None
 ) -> str:
     """Create a topic with a name no other test uses; return it once every partition has a leader."""
-    name = f"{prefix}-{uuid.uuid4().hex[:12]}"
+    return create_topic(kafka, f"{prefix}-{uuid.uuid4().hex[:12]}", partitions, config=config)
+
+
+def create_topic(
+    kafka: LocalKafka | str, name: str, partitions: int = 1, *, config: dict[str, str] | None = None
+) -> str:
+    """Create the topic ``name``; return it once every partition has a leader."""
     client = admin(kafka)
     futures = client.create_topics([NewTopic(name, partitions, 1, config=config or {})], operation_timeout=DEADLINE)
     futures[name].result(timeout=DEADLINE)

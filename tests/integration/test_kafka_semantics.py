@@ -147,7 +147,6 @@ def assert_agree(actual: Outputs, session: Session, *, ordered: bool) -> None:
     """Each output partition holds what the driver expects: the same list (``ordered``), or the same records
     with the same order per key."""
     topics = list(actual)
-    print("\nDIAG per_task", session.per_task, "linked", session.linked, {t: {p: len(r) for p, r in ps.items()} for t, ps in actual.items()})
     assert any(r.topic in topics for r in session.outputs), "the driver wrote nothing: the case tests nothing"
     if not ordered:
         problem = _difference(topics, actual, session.outputs, PARTITIONS, False)
@@ -244,7 +243,7 @@ def test_dynamic_routing_by_value(kafka_broker: LocalKafka, tmp_path: Path) -> N
     )
     hosts = [k for ks in keys_on_each_partition("host", 2) for k in ks]
     values = ["info: started", "ERROR: disk full", "warn : slow", "no level", "Debug: x", "fatal: unknown level"]
-    records = [(hosts[i % len(hosts)], values[i % len(values)], 100 + i) for i in range(36)]
+    records = [(hosts[i % len(hosts)], values[(i + i // len(hosts)) % len(values)], 100 + i) for i in range(36)]
     actual = check_case(kafka_broker, tmp_path, topology, app_id("routing"), inputs_of(source, records), targets)
     assert all(any(ps.values()) for ps in actual.values())
 
@@ -256,7 +255,8 @@ def test_stream_time_punctuation(kafka_broker: LocalKafka, tmp_path: Path) -> No
     topology = interval_aggregate_topology(timedelta(seconds=10), PunctuationType.STREAM_TIME,
                                            source_topic=source, sink_topic=sink)
     sensors = keys_on_each_partition("sensor", 2)
-    records = [(sensors[p][i % 2], i * (p + 1), 500 + i * 3_000 + p * 700) for p in range(PARTITIONS) for i in range(15)]
+    records = [(sensors[p][i % 2], i * (p + 1), 500 + i * 3_000 + p * 700)
+               for p in range(PARTITIONS) for i in range(15)]
     actual = check_case(kafka_broker, tmp_path, topology, app_id("punctuate"), inputs_of(source, records, J), [sink])
     assert all(actual[sink][p] for p in range(PARTITIONS))  # every task punctuated
 
@@ -308,7 +308,6 @@ def test_wall_clock_punctuation_fires_every_interval(kafka_broker: LocalKafka, t
         assert streams.close(timeout=30)
     for task, stamps in by_task().items():
         window = [t for t in stamps if stamps[0] <= t < stamps[0] + span_ms]
-        print("\nDIAG", task, len(window), [b - a for a, b in zip(stamps, stamps[1:])])
         assert stamps == sorted(stamps), task
         assert span_ms // interval // 2 <= len(window) <= span_ms // interval + 1, (task, len(window), stamps)
 

@@ -1,5 +1,8 @@
 package kstreams_nb.interop;
 
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -30,8 +33,8 @@ import org.apache.kafka.common.serialization.StringSerializer;
  * consume BOOTSTRAP TOPIC string|long   every record of TOPIC (all partitions, from the start to the end offsets
  *                                       taken at start-up), read_committed, String keys and String or Long values:
  *                                       "partition offset key value" per record
- * produce BOOTSTRAP TOPIC KEY...        one record per KEY (value = KEY) with the default partitioner:
- *                                       "key partition" per record
+ * produce BOOTSTRAP TOPIC               one record per line of stdin (key = value = the line) with the default
+ *                                       partitioner: "key partition" per record
  * </pre>
  */
 public final class Clients {
@@ -41,16 +44,25 @@ public final class Clients {
 
     public static void main(final String[] args) throws Exception {
         if (args.length < 3) {
-            throw new IllegalArgumentException("usage: consume BOOTSTRAP TOPIC string|long | produce BOOTSTRAP TOPIC KEY...");
+            throw new IllegalArgumentException("usage: consume BOOTSTRAP TOPIC string|long | produce BOOTSTRAP TOPIC");
         }
         final StringBuilder out = new StringBuilder();
         switch (args[0]) {
             case "consume" -> consume(args[1], args[2], args.length > 3 ? args[3] : "string", out);
-            case "produce" -> produce(args[1], args[2], List.of(args).subList(3, args.length), out);
+            case "produce" -> produce(args[1], args[2], stdinLines(), out);
             default -> throw new IllegalArgumentException("unknown command " + args[0]);
         }
         System.out.write(out.toString().getBytes(StandardCharsets.UTF_8));
         System.out.flush();
+    }
+
+    private static List<String> stdinLines() throws IOException {
+        final BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+        final List<String> lines = new ArrayList<>();
+        for (String line = in.readLine(); line != null; line = in.readLine()) {
+            lines.add(line);
+        }
+        return lines;
     }
 
     private static void consume(final String bootstrap, final String topic, final String valueType,
