@@ -9,7 +9,9 @@ Example::
 
 from __future__ import annotations
 
-from typing import Any
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from confluent_kafka import KafkaError, KafkaException
 
@@ -23,7 +25,9 @@ from kstreams_nb.errors import (
     UnknownTopicError,
 )
 
-__all__ = ["GENERATION_ERRORS", "error_of", "translate"]
+__all__ = ["GENERATION_ERRORS", "TRANSIENT", "error_of", "retrying", "translate"]
+
+T = TypeVar("T")
 
 #: the group moved on without this member: its commit is refused (Kafka's CommitFailedException)
 GENERATION_ERRORS = frozenset({
@@ -32,6 +36,22 @@ GENERATION_ERRORS = frozenset({
     KafkaError.REBALANCE_IN_PROGRESS,
     KafkaError.FENCED_INSTANCE_ID,
     KafkaError._ASSIGNMENT_LOST,
+})
+#: answers a broker gives while a coordinator or a partition leader moves (a broker restarting, a coordinator
+#: loading its log): retried, as Kafka's clients do. Unreachable clusters are not among them: they fail fast.
+TRANSIENT = frozenset({
+    KafkaError.NOT_COORDINATOR,
+    KafkaError.COORDINATOR_LOAD_IN_PROGRESS,
+    KafkaError.COORDINATOR_NOT_AVAILABLE,
+    KafkaError._WAIT_COORD,
+    KafkaError.FENCED_LEADER_EPOCH,
+    KafkaError.UNKNOWN_LEADER_EPOCH,
+    KafkaError.NOT_LEADER_FOR_PARTITION,
+    KafkaError.LEADER_NOT_AVAILABLE,
+    KafkaError.OFFSET_NOT_AVAILABLE,
+    KafkaError.REQUEST_TIMED_OUT,
+    KafkaError.NETWORK_EXCEPTION,
+    KafkaError.KAFKA_STORAGE_ERROR,
 })
 _FENCED = frozenset({KafkaError._FENCED, KafkaError.PRODUCER_FENCED, KafkaError.INVALID_PRODUCER_EPOCH,
                      KafkaError.TRANSACTIONAL_ID_AUTHORIZATION_FAILED})
@@ -42,6 +62,21 @@ def error_of(exc: BaseException) -> KafkaError | None:
     if isinstance(exc, KafkaException) and exc.args and isinstance(exc.args[0], KafkaError):
         return exc.args[0]
     return None
+
+
+def retrying(call: Callable[[], T], timeout: float = 30.0) -> T:
+    """``call()``, called again (with a growing pause) while it fails with a TRANSIENT error, for up to
+    ``timeout`` seconds; other errors, and the last transient one, are raised as they are (translate them)."""
+    deadline, pause = time.monotonic() + timeout, 0.05
+    while True:
+        try:
+            return call()
+        except KafkaException as e:
+            err = error_of(e)
+            if err is None or err.code() not in TRANSIENT or time.monotonic() + pause >= deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 1.0)
 
 
 def translate(error: KafkaError | BaseException, what: str, *, transactional: bool = False) -> KStreamsError:

@@ -15,7 +15,7 @@ from confluent_kafka import TopicPartition as _TP
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from kstreams_nb.clients.confluent._config import librdkafka_config
-from kstreams_nb.clients.confluent._errors import error_of, translate
+from kstreams_nb.clients.confluent._errors import error_of, retrying, translate
 from kstreams_nb.clients.confluent.producer import make_client
 from kstreams_nb.errors import BrokerError
 from kstreams_nb.records import TopicPartition
@@ -85,9 +85,12 @@ class ConfluentAdmin:
 
     def group_members(self, group_id: str) -> list[str]:
         """Member ids of the group's active members ([] for an empty or unknown group)."""
+        def describe() -> Any:
+            return self._a.describe_consumer_groups([group_id], request_timeout=_TIMEOUT)[group_id].result(
+                timeout=_TIMEOUT)
+
         try:
-            described = self._a.describe_consumer_groups([group_id], request_timeout=_TIMEOUT)[group_id]
-            group = described.result(timeout=_TIMEOUT)
+            group = retrying(describe)
         except KafkaException as e:
             raise translate(e, f"describe group {group_id}") from None
         return sorted(m.member_id for m in group.members)
@@ -96,10 +99,13 @@ class ConfluentAdmin:
         """Every partition the group committed an offset for, and that offset."""
         from confluent_kafka import ConsumerGroupTopicPartitions
 
-        try:
+        def list_offsets() -> Any:
             futures = self._a.list_consumer_group_offsets([ConsumerGroupTopicPartitions(group_id)],
                                                           request_timeout=_TIMEOUT)
-            result = futures[group_id].result(timeout=_TIMEOUT)
+            return futures[group_id].result(timeout=_TIMEOUT)
+
+        try:
+            result = retrying(list_offsets)
         except KafkaException as e:
             raise translate(e, f"committed offsets of group {group_id}") from None
         parts: list[_TP] = result.topic_partitions or []

@@ -32,7 +32,7 @@ from confluent_kafka.admin import AdminClient, OffsetSpec
 
 from kstreams_nb.clients.base import NoOffsetForPartitionError, OffsetOutOfRangeError, RebalanceListener
 from kstreams_nb.clients.confluent._config import librdkafka_config
-from kstreams_nb.clients.confluent._errors import GENERATION_ERRORS, error_of, translate
+from kstreams_nb.clients.confluent._errors import GENERATION_ERRORS, retrying, translate
 from kstreams_nb.clients.confluent.producer import make_client
 from kstreams_nb.errors import BrokerError, CommitFailedError, ConfigError, UnknownTopicError
 from kstreams_nb.records import EMPTY_HEADERS, ConsumerRecord, Headers, TopicPartition
@@ -44,9 +44,6 @@ _TIMEOUT = 30.0
 _SLICE = 0.1
 _EOF_OR_NOISE = frozenset({KafkaError._PARTITION_EOF, KafkaError._MAX_POLL_EXCEEDED})
 #: the group coordinator is loading or moving (e.g. on a fresh cluster): asking again soon succeeds
-_COORDINATOR_MOVING = frozenset({KafkaError.NOT_COORDINATOR, KafkaError.COORDINATOR_LOAD_IN_PROGRESS,
-                                 KafkaError.COORDINATOR_NOT_AVAILABLE})
-
 
 @dataclass(frozen=True)
 class ConfluentGroupMetadata:
@@ -321,19 +318,27 @@ class ConfluentConsumer:
             return {}
         from confluent_kafka import IsolationLevel
 
-        if self._admin is None:
-            self._admin = AdminClient(dict(self._admin_conf))
         level = IsolationLevel.READ_COMMITTED if self._read_committed else IsolationLevel.READ_UNCOMMITTED
-        futures = self._admin.list_offsets({_TP(tp.topic, tp.partition): spec for tp in tps},
-                                           isolation_level=level, request_timeout=_TIMEOUT)
-        out: dict[TopicPartition, int] = {}
-        for native, future in futures.items():
+        natives = {_TP(tp.topic, tp.partition): spec for tp in tps}
+
+        def query() -> dict[TopicPartition, int]:
+            if self._admin is None:
+                self._admin = AdminClient(dict(self._admin_conf))
+            futures = self._admin.list_offsets(natives, isolation_level=level, request_timeout=_TIMEOUT)
             try:
-                out[_tp(native)] = int(future.result(timeout=_TIMEOUT).offset)
-            except KafkaException as e:
-                self._check_exists([_tp(native)])
-                raise translate(e, f"consumer {self._name}: offsets of {_tp(native)}") from None
-        return out
+                return {_tp(n): int(future.result(timeout=_TIMEOUT).offset) for n, future in futures.items()}
+            except KafkaException:
+                # librdkafka's admin client keeps the leader epochs it cached (a restarted broker answers
+                # FENCED_LEADER_EPOCH for ever): the next attempt starts from fresh metadata
+                self._admin = None
+                raise
+
+        try:
+            return retrying(query)
+        except KafkaException as e:
+            self._check_exists(tps)
+            shown = ", ".join(str(tp) for tp in tps)
+            raise translate(e, f"consumer {self._name}: offsets of {shown}") from None
 
     def _check_exists(self, tps: Sequence[TopicPartition]) -> None:
         """UnknownTopicError naming the first partition the cluster does not have."""
@@ -357,9 +362,9 @@ class ConfluentConsumer:
         """The earliest offset with a timestamp >= the given one, per partition (None when none is that late)."""
         if not timestamps:
             return {}
+        natives = [_TP(tp.topic, tp.partition, ts) for tp, ts in timestamps.items()]
         try:
-            found = self._c.offsets_for_times([_TP(tp.topic, tp.partition, ts) for tp, ts in timestamps.items()],
-                                              timeout=_TIMEOUT)
+            found = retrying(lambda: self._c.offsets_for_times(natives, timeout=_TIMEOUT))
         except KafkaException as e:
             self._check_exists(list(timestamps))
             raise translate(e, f"consumer {self._name}: offsets for times") from None
@@ -497,16 +502,11 @@ class ConfluentConsumer:
     def _committed(self, partitions: Sequence[TopicPartition]) -> dict[TopicPartition, tuple[int | None, str | None]]:
         if not partitions:
             return {}
-        native, deadline = [_TP(tp.topic, tp.partition) for tp in partitions], time.monotonic() + _TIMEOUT
-        while True:
-            try:
-                found = self._c.committed(native, timeout=max(0.1, deadline - time.monotonic()))
-                break
-            except KafkaException as e:
-                err = error_of(e)
-                if err is None or err.code() not in _COORDINATOR_MOVING or time.monotonic() >= deadline:
-                    raise translate(e, f"consumer {self._name}: committed offsets") from None
-                time.sleep(0.05)  # the coordinator answers again within a few hundred milliseconds
+        native = [_TP(tp.topic, tp.partition) for tp in partitions]
+        try:
+            found = retrying(lambda: self._c.committed(native, timeout=_TIMEOUT))
+        except KafkaException as e:
+            raise translate(e, f"consumer {self._name}: committed offsets") from None
         out: dict[TopicPartition, tuple[int | None, str | None]] = {}
         for p in found:
             has = p.offset >= 0 and p.offset != OFFSET_INVALID
@@ -535,7 +535,7 @@ class ConfluentConsumer:
         native = [_TP(tp.topic, tp.partition, off, md[tp]) if tp in md else _TP(tp.topic, tp.partition, off)
                   for tp, off in offsets.items()]
         try:
-            result = self._c.commit(offsets=native, asynchronous=False)
+            result = retrying(lambda: self._c.commit(offsets=native, asynchronous=False))
         except KafkaException as e:
             raise translate(e, f"consumer {self._name}: commit offsets of group {self._group_id}") from None
         for p in result or []:

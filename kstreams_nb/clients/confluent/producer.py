@@ -32,6 +32,8 @@ __all__ = ["ConfluentProducer"]
 
 #: seconds a transactional call may take when the caller gives no timeout
 _DEFAULT_TIMEOUT = 60.0
+#: seconds past its own timeout after which a hung transactional call abandons the producer
+_GRACE = 5.0
 #: records an abort took back: not a failure to report
 _PURGED = frozenset({KafkaError._PURGE_QUEUE, KafkaError._PURGE_INFLIGHT})
 #: produce() serves delivery callbacks every this many records
@@ -66,6 +68,10 @@ class ConfluentProducer:
         self._partitions: dict[str, int] = {}
         self._since_poll = 0
         self._failed_txn: KStreamsError | None = None  # what made the open transaction abortable
+        self._stuck: str | None = None  # the transactional call that hung past its timeout (see _bounded)
+        # one attempt of a commit, abort or offsets call waits at most the transaction's own timeout (the broker
+        # aborts a transaction older than that anyway); retriable failures are retried up to _DEFAULT_TIMEOUT
+        self._attempt = min(_DEFAULT_TIMEOUT, float(conf.get("transaction.timeout.ms", 60_000)) / 1000)
         self._closed = False
 
     # ------------------------------------------------------------------ records
@@ -141,12 +147,16 @@ class ConfluentProducer:
 
     # ------------------------------------------------------------------ transactions
     def _call(self, what: str, fn: Any, *args: Any) -> None:
+        """``fn(*args)`` (a transactional call whose last argument is its timeout), retried after retriable errors
+        for up to ``_DEFAULT_TIMEOUT`` s; a call that overruns its own timeout abandons the producer."""
         if not self._transactional:
             raise TransactionError(f"producer {self._name} has no transactional.id: {what} needs one")
+        if self._stuck is not None:
+            raise TransactionError(f"producer {self._name} was abandoned while {self._stuck} hung; replace it")
         deadline = time.monotonic() + _DEFAULT_TIMEOUT
         while True:
             try:
-                fn(*args)
+                self._bounded(what, fn, *args)
                 return
             except KafkaException as e:
                 err: KafkaError = e.args[0]
@@ -154,6 +164,39 @@ class ConfluentProducer:
                     time.sleep(0.05)  # the coordinator is loading or busy: Kafka's clients retry after a backoff
                     continue
                 raise translate(e, f"producer {self._name}: {what}", transactional=True) from None
+
+    def _bounded(self, what: str, fn: Any, *args: Any) -> None:
+        """Run ``fn(*args)`` on a helper thread and wait at most its timeout (the last argument) plus a grace.
+
+        librdkafka may ignore the timeout of a transactional call when the coordinator it cached went away
+        (``send_offsets_to_transaction`` after a broker restart can block for ever). Such a call is left behind:
+        the producer is marked abandoned, TransactionError is raised, and the stream thread replaces the producer
+        (a new one with the same ``transactional.id`` fences this one and aborts its transaction).
+        """
+        if not args:  # begin_transaction: local state only, it never waits for a broker
+            fn()
+            return
+        limit = float(args[-1]) + _GRACE
+        done = threading.Event()
+        failure: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                fn(*args)
+            except BaseException as e:  # handed to the caller below
+                failure.append(e)
+            finally:
+                done.set()
+
+        threading.Thread(target=run, name=f"{self._name}-{what}", daemon=True).start()
+        if not done.wait(limit):
+            self._stuck = what
+            raise TransactionError(
+                f"producer {self._name}: {what} did not return within {limit:.0f} s (its timeout was ignored); "
+                f"the producer is abandoned and must be replaced"
+            )
+        if failure:
+            raise failure[0]
 
     def init_transactions(self, timeout: float | None = None) -> None:
         """Register the transactional id (fencing older producers with it; their open transaction is aborted)."""
@@ -180,7 +223,7 @@ class ConfluentProducer:
                for tp, off in offsets.items()]
         try:
             self._call("send_offsets_to_transaction", self._p.send_offsets_to_transaction, tps, native,
-                       _DEFAULT_TIMEOUT if timeout is None else timeout)
+                       self._attempt if timeout is None else timeout)
         except KStreamsError as e:
             self._failed_txn = e
             raise
@@ -190,7 +233,7 @@ class ConfluentProducer:
         if self._failed_txn is not None:
             raise TransactionError(f"producer {self._name}: the transaction failed ({self._failed_txn}); abort it")
         self._raise_failed()
-        self._call("commit_transaction", self._p.commit_transaction, _DEFAULT_TIMEOUT if timeout is None else timeout)
+        self._call("commit_transaction", self._p.commit_transaction, self._attempt if timeout is None else timeout)
         self._raise_failed()
 
     def abort_transaction(self, timeout: float | None = None) -> None:
@@ -198,13 +241,15 @@ class ConfluentProducer:
         with self._lock:
             self._failed.clear()
         self._failed_txn = None
-        self._call("abort_transaction", self._p.abort_transaction, _DEFAULT_TIMEOUT if timeout is None else timeout)
+        self._call("abort_transaction", self._p.abort_transaction, self._attempt if timeout is None else timeout)
 
     def close(self) -> None:
         """Write what is queued (up to 30 s) and release the client."""
         if self._closed:
             return
         self._closed = True
+        if self._stuck is not None:  # a call still blocks inside librdkafka: closing would wait for it
+            return
         self._p.flush(30)
         self._p.close()
 
