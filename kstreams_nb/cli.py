@@ -1,7 +1,9 @@
 """Command line (also ``python -m kstreams_nb``).
 
 ``kstreams-nb demo`` runs the demo; ``kstreams-nb kafka start|stop|status|logs`` runs a local Apache Kafka broker
-in the background, e.g. ``kstreams-nb kafka start --port 9092``.
+in the background, e.g. ``kstreams-nb kafka start --port 9092``; ``kstreams-nb run module:attr --config
+app.properties`` runs a topology as a long-running job and ``kstreams-nb jobs list|status|stop|logs`` manages
+jobs; ``kstreams-nb reset`` resets an application.
 """
 
 from __future__ import annotations
@@ -71,6 +73,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     from kstreams_nb._cli_reset import add_reset_command, run_reset
 
     add_reset_command(sub)
+    from kstreams_nb._cli_jobs import add_job_commands, run_jobs, run_run
+
+    add_job_commands(sub)
+    from kstreams_nb._cli_topology import add_topology_commands, run_describe, run_draw
+
+    add_topology_commands(sub)
     args = parser.parse_args(argv)
     if args.command == "demo":
         return _demo()
@@ -78,5 +86,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _kafka(args)
     if args.command == "reset":
         return run_reset(args)
+    if args.command == "run":
+        return run_run(args)
+    if args.command == "jobs":
+        return run_jobs(args)
+    if args.command == "describe":
+        return run_describe(args)
+    if args.command == "draw":
+        return run_draw(args)
     parser.error(f"unknown command {args.command}")  # pragma: no cover - argparse exits first
     return 2

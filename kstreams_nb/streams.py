@@ -47,12 +47,13 @@ from kstreams_nb._engine.task import TaskState
 from kstreams_nb._engine.thread import StreamThread, ThreadState
 from kstreams_nb._engine.topics import TopicPlan, plan_topics
 from kstreams_nb._time import Clock, SystemClock, to_millis
-from kstreams_nb.clients.base import ClientSupplier, check_bootstrap_servers, supplier_for
+from kstreams_nb.clients.base import Admin, ClientSupplier, check_bootstrap_servers, supplier_for
 from kstreams_nb.config import StreamsConfig
 from kstreams_nb.errors import (
     ConfigError,
     InvalidStateStoreError,
     StreamsStateError,
+    TopicExistsError,
     TopologyError,
     UnknownStateStoreError,
 )
@@ -158,6 +159,8 @@ class KafkaStreams:
         self._origin: Origin | None = None
         self._live_key: int | None = None
         self._metrics = StreamsMetrics(self._clock, self.config)
+        self._admin: Admin | None = None  # committed_offsets()' admin client, kept while the instance runs
+        self._admin_lock = threading.Lock()
 
     # ------------------------------------------------------------------ state
     def state(self) -> State:
@@ -249,8 +252,11 @@ class KafkaStreams:
             for topic, partitions in plan.internal_topics.items():
                 have = existing.get(topic)
                 if have is None:
-                    admin.create_topic(topic, partitions, plan.topic_configs.get(topic))
-                elif have != partitions:
+                    try:
+                        admin.create_topic(topic, partitions, plan.topic_configs.get(topic))
+                    except TopicExistsError:  # another instance of the application created it just now
+                        have = admin.partitions_for(topic)
+                if have is not None and have != partitions:
                     raise TopologyError(
                         f"internal topic {topic} has {have} partitions but the application needs {partitions}; "
                         f"delete it or reset the application"
@@ -406,6 +412,10 @@ class KafkaStreams:
         control, self._control = self._control, None
         if control is not None:
             control.close()
+        with self._admin_lock:
+            admin, self._admin = self._admin, None
+        if admin is not None:
+            admin.close()
         self._set_state(final)
 
     def _close_global(self) -> None:
@@ -517,6 +527,28 @@ class KafkaStreams:
     def local_tasks(self) -> dict[str, list[str]]:
         """Thread name → ids of the tasks it runs."""
         return {t.name: sorted(str(tid) for tid in t.tasks.tasks) for t in self._threads}
+
+    def committed_offsets(self) -> dict[TopicPartition, int]:
+        """The offsets the application's consumer group (``application.id``) has committed, per partition (the next
+        offset to read), as the broker holds them: Kafka's ``Admin.listConsumerGroupOffsets``. Covers every
+        instance of the application; {} before anything was committed. Safe to call from any thread once
+        ``start()`` was called; the admin client it uses is kept while the instance runs.
+
+        Example: ``streams.committed_offsets()`` → ``{TopicPartition(topic='lines', partition=0): 42}``.
+        """
+        supplier = self._supplier
+        if supplier is None:
+            raise StreamsStateError("committed_offsets() needs a started KafkaStreams: call start() first")
+        with self._admin_lock:
+            admin = self._admin or supplier.admin(self.config.for_client("admin."))
+            try:
+                return admin.committed_offsets(str(self.config.application_id))
+            finally:
+                if self._state in (State.PENDING_SHUTDOWN, State.NOT_RUNNING, State.PENDING_ERROR, State.ERROR):
+                    admin.close()  # stopping or stopped: not kept (the shutdown released the kept one)
+                    self._admin = None
+                else:
+                    self._admin = admin
 
     def store(self, name: str, *, timestamped: bool = False) -> Any:
         """A read-only view of the store ``name`` over every local task (and global stores).

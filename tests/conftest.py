@@ -1,4 +1,4 @@
-"""Fixtures shared by every test directory: one real Apache Kafka broker for the whole session.
+"""Fixtures shared by every test directory: one real Apache Kafka broker for the whole session, and an IPython shell.
 
 When the broker cannot start (no Java, no Maven, no network for the first download) the tests that need it are
 skipped, except in CI (``CI=true``), where they fail.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from integration._kafka import DEADLINE, admin
@@ -36,3 +37,21 @@ def kafka_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalKafk
         yield kafka
     finally:
         kafka.stop()
+
+
+@pytest.fixture
+def ipython_shell() -> Iterator[Any]:
+    """A terminal IPython shell of this interpreter (history in memory), cleared after the test."""
+    from IPython.core.interactiveshell import InteractiveShell
+    from traitlets.config import Config
+
+    from kstreams_nb.notebook import _cells
+
+    config = Config()
+    config.HistoryManager.hist_file = ":memory:"
+    shell = InteractiveShell.instance(config=config)
+    try:
+        yield shell
+    finally:
+        InteractiveShell.clear_instance()
+        _cells._watchers.pop(shell, None)

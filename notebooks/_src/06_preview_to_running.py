@@ -135,3 +135,37 @@ print("✓ the running application agrees with the preview, plus the new order")
 # %%
 streams.close()
 streams.state()
+
+# %% [markdown]
+# ## 5. Deploy it as a job
+#
+# `deploy(topology, config)` runs the same topology in the background and returns a `Job` at once. With the same
+# `application.id` it carries on where the closed application stopped: its committed offsets and its state
+# (restored from the changelog) are the group's, so nothing is counted twice. `mode="thread"` (the default) runs it
+# in this kernel, on any broker; `mode="process"` runs it as a detached process that outlives the kernel, on a
+# Kafka cluster (`kstreams-nb kafka start` gives you one), and `kstreams-nb jobs list|status|stop|logs` finds it
+# again from a shell.
+
+# %%
+from kstreams_nb.jobs import deploy
+
+job = deploy(nb, config, name="revenue")
+produce("orders", records([("o8", {"country": "KR", "amount": 50, "status": "paid"}, 8_000)]), config=config)
+assert job.streams.wait_until_processed(timeout=30)
+job
+
+# %% [markdown]
+# `job.output(topic)` is a quick look at the last records of a topic; the new order moved Korea's revenue from 150
+# to 200, and nothing before it was counted again:
+
+# %%
+latest_by_country = job.output("revenue-per-country").sort_values("timestamp").groupby("key")["value"].last()
+assert latest_by_country.to_dict() == {"FR": 55, "KR": 200, "US": 150}, latest_by_country
+latest_by_country
+
+# %% [markdown]
+# `job.stop()` commits and closes; a kernel that shuts down stops its thread jobs the same way.
+
+# %%
+job.stop()
+job.state

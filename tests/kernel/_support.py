@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import sys
 import time
+from pathlib import Path
 from typing import Any
 
 CELL_TIMEOUT = 60.0
+STARTUP_TIMEOUT = 60.0
+ROOT = Path(__file__).resolve().parents[2]
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
@@ -48,3 +54,29 @@ class Kernel:
         if error is not None or shell_reply["content"]["status"] != "ok":
             raise CellError(f"cell {cell_id or code[:40]!r} failed:\n{error}")
         return "".join(stdout)
+
+
+def start_kernel(spec_root: Path, ipython_dir: Path) -> tuple[Any, Any]:
+    """Start a real ipykernel of this environment (a kernelspec for this interpreter under ``spec_root``, a private
+    IPython dir: no user profile, startup files or shared history); return its manager and a ready client."""
+    from jupyter_client.kernelspec import KernelSpecManager
+    from jupyter_client.manager import KernelManager
+
+    spec_dir = spec_root / "kstreams-nb-test"
+    spec_dir.mkdir(parents=True)
+    argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    (spec_dir / "kernel.json").write_text(json.dumps({"argv": argv, "display_name": "test", "language": "python"}))
+    specs = KernelSpecManager(kernel_dirs=[str(spec_root)])
+    manager = KernelManager(kernel_name="kstreams-nb-test", kernel_spec_manager=specs)
+    python_path = [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(python_path), "IPYTHONDIR": str(ipython_dir)}
+    manager.start_kernel(cwd=str(ROOT), env=env)
+    client = manager.client()
+    client.start_channels()
+    try:
+        client.wait_for_ready(timeout=STARTUP_TIMEOUT)
+    except BaseException:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)
+        raise
+    return manager, client

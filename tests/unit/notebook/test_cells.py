@@ -101,21 +101,6 @@ def test_a_message_other_than_execute_falls_back_to_the_running_cell(kernel_shel
     assert current_cell() is None
 
 
-@pytest.fixture
-def ipython_shell() -> Iterator[Any]:
-    from IPython.core.interactiveshell import InteractiveShell
-    from traitlets.config import Config
-
-    config = Config()
-    config.HistoryManager.hist_file = ":memory:"
-    shell = InteractiveShell.instance(config=config)
-    try:
-        yield shell
-    finally:
-        InteractiveShell.clear_instance()
-        _cells._watchers.pop(shell, None)
-
-
 def _run(shell: Any, code: str, **kwargs: Any) -> None:
     shell.run_cell(code, store_history=True, **kwargs).raise_error()
 
