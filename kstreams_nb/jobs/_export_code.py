@@ -180,6 +180,10 @@ class CellFilter:
             func = call.func
             if isinstance(func, ast.Attribute) and func.attr not in INSPECT and _root(func.value) in self.names:
                 return True
+            if isinstance(func, ast.Attribute):
+                owner = self.ns.get(_root(func.value) or "")
+                if owner is not None and not isinstance(owner, (ModuleType, type)):
+                    continue  # a method of another object (a preview, a frame) given a stream reads it, not builds
             builtin = isinstance(func, ast.Name) and func.id not in self.ns and hasattr(builtins, func.id)
             args = [*call.args, *(k.value for k in call.keywords)]
             if not builtin and any(_root(a) in self.names for a in args if isinstance(a, (ast.Name, ast.Starred))):

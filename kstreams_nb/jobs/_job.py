@@ -94,9 +94,7 @@ def wait_pid(pid: int, job_id: str, timeout: float | None) -> bool:
             left = None if deadline is None else max(0.0, deadline - time.monotonic())
             ready, _, _ = select.select([fd], [], [], 0.5 if left is None else min(left, 0.5))
             if ready:
-                with contextlib.suppress(ChildProcessError, OSError):
-                    os.waitpid(pid, os.WNOHANG)  # our own child: reap it
-                return True
+                return True  # ended (a child of this process is reaped by its Popen: Job._reap)
             if deadline is not None and time.monotonic() >= deadline:
                 return not pid_alive(pid, job_id)
         return True
@@ -160,6 +158,7 @@ class Job:
         """The job's state now (a process job: from its processes' status files and whether they still run)."""
         if self._streams is not None:
             return _FROM_STREAMS[self._streams.state().name]
+        self._reap()
         record = self._refresh()
         statuses = self._statuses()
         alive = [pid for pid in record.pids if pid_alive(pid, record.id)]
@@ -176,6 +175,11 @@ class Job:
         if any(_FROM_STREAMS.get(str(s.get("state"))) is JobState.FAILED for s in finals):
             return JobState.FAILED
         return JobState.STOPPED
+
+    def _reap(self) -> None:
+        """Collect the exit status of this process's own job processes that ended (no zombie is left)."""
+        for child in self._children:
+            child.poll()
 
     def _refresh(self) -> JobRecord:
         if self._registry is not None:
@@ -276,6 +280,7 @@ class Job:
             left = None if deadline is None else max(0.0, deadline - time.monotonic())
             if not wait_pid(pid, self._record.id, left):
                 return False
+        self._reap()
         return True
 
     # ------------------------------------------------------------------ display

@@ -164,8 +164,42 @@ assert latest_by_country.to_dict() == {"FR": 55, "KR": 200, "US": 150}, latest_b
 latest_by_country
 
 # %% [markdown]
+# `job.panel()` is a live view of the job: its state, records per second per task and per node, committed offsets
+# and lag per partition, restore progress and recent errors. It refreshes about once a second on the kernel's event
+# loop (so the notebook stays usable) and stops refreshing when the job ends. Produce a few more orders in a new cell
+# and watch it move.
+
+# %%
+live = job.panel()
+live
+
+# %% [markdown]
 # `job.stop()` commits and closes; a kernel that shuts down stops its thread jobs the same way.
 
 # %%
 job.stop()
 job.state
+
+# %% [markdown]
+# ## 6. Promote it to a module
+#
+# `export(builder, path, config=...)` writes a standalone module from the cells that built the topology: their
+# source in the order they first ran (the latest version of each), the imports, functions and constants they use
+# (found in this kernel), and a module attribute `topology`; display-only calls such as `preview(...)` are left
+# out. Beside it goes a `.properties` file with the config (secret values are never written: put `${ENV_VAR}`
+# there). Then, on a Kafka cluster, from a shell:
+#
+# ```
+# kstreams-nb run revenue_app:topology --config revenue_app.properties --instances 2
+# kstreams-nb jobs list        # also: status NAME, logs NAME, stop NAME
+# ```
+
+# %%
+import tempfile
+from pathlib import Path
+
+from kstreams_nb.jobs import export
+
+folder = Path(tempfile.mkdtemp())
+exported = export(nb, folder / "revenue_app.py", config=config)
+print(exported.module.read_text())

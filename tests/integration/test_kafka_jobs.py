@@ -189,3 +189,67 @@ def test_an_unreachable_broker_fails_the_deploy(tmp_path: Path, clock: None) -> 
         deploy(_pipe("in"), {"application.id": "unreachable", "bootstrap.servers": f"127.0.0.1:{port}"},
                mode="process", home=home)
     _no_job_left(home, before)
+
+
+def _revenue_builder(orders: str, revenue: str) -> StreamsBuilder:
+    """Workshop notebook 06's topology, lambdas and all: revenue per country from paid orders."""
+    from kstreams_nb.dsl import Grouped, Materialized
+
+    builder = StreamsBuilder()
+    paid = builder.stream(orders).filter(lambda key, order: order["status"] == "paid")
+    (paid.group_by(lambda key, order: order["country"], Grouped.as_("by-country"))
+     .aggregate(lambda: 0, lambda country, order, total: total + order["amount"],
+                materialized=Materialized.as_("revenue"))
+     .to_stream().to(revenue))
+    return builder
+
+
+def test_the_workshop_topology_as_a_process_job_survives_a_kill_and_resumes(
+    kafka_broker: LocalKafka, tmp_path: Path
+) -> None:
+    import json
+    import signal
+
+    from kstreams_nb.jobs import panel
+
+    orders, revenue = new_topic(kafka_broker, 2, prefix="orders"), new_topic(kafka_broker, 2, prefix="revenue")
+    home = tmp_path / "home"
+    config = {"application.id": f"revenue-{uuid.uuid4().hex[:8]}", "bootstrap.servers": kafka_broker.bootstrap_servers,
+              "processing.guarantee": "exactly_once_v2", "commit.interval.ms": 100,
+              "statestore.cache.max.bytes": 0, "state.dir": str(tmp_path / "state")}
+
+    def order(i: int, country: str, amount: int, status: str = "paid") -> tuple[bytes, bytes]:
+        value = {"country": country, "amount": amount, "status": status}
+        return json.dumps(f"o{i}").encode(), json.dumps(value).encode()
+
+    def latest() -> dict[str, int]:
+        out: dict[str, int] = {}
+        for m in sorted(consume(kafka_broker, [revenue], 10_000, timeout=3), key=lambda m: m.timestamp()[1]):
+            out[json.loads(m.key())] = json.loads(m.value())
+        return out
+
+    job = deploy(_revenue_builder(orders, revenue), config, name="revenue", mode="process", home=home)
+    produce(kafka_broker, orders, [order(1, "KR", 120), order(2, "FR", 40), order(3, "KR", 75, "cancelled")])
+    assert _wait(lambda: latest() == {"KR": 120, "FR": 40}, 60), (latest(), job.logs())
+    view = panel(job)  # the live panel reads a process job through its status files
+    try:
+        assert view.refresh(timeout=10) is not None and view.last.state in ("RUNNING", "REBALANCING")
+    finally:
+        view.close()
+
+    (pid,) = job.pids
+    os.kill(pid, signal.SIGKILL)  # a crash: no close, no final status
+    assert _wait(lambda: job.state is JobState.DEAD, 30), job.state
+    assert "DEAD" in repr(attach("revenue", home=home))
+
+    again = deploy(_revenue_builder(orders, revenue), config, name="revenue", mode="process", home=home)
+    try:
+        produce(kafka_broker, orders, [order(4, "KR", 30), order(5, "US", 60)])
+        assert _wait(lambda: latest() == {"KR": 150, "FR": 40, "US": 60}, 60), (latest(), again.logs())
+    finally:
+        assert again.stop(60)
+    # resumed from the committed offsets and the restored state: nothing counted twice
+    totals: dict[str, list[int]] = defaultdict(list)
+    for m in sorted(consume(kafka_broker, [revenue], 10_000, timeout=3), key=lambda m: m.timestamp()[1]):
+        totals[json.loads(m.key())].append(json.loads(m.value()))
+    assert totals == {"KR": [120, 150], "FR": [40], "US": [60]}

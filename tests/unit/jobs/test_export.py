@@ -118,6 +118,15 @@ def test_a_lambda_an_alias_import_and_a_builder_made_in_a_cell(shell: Any, tmp_p
     assert out.rstrip("\n") == str(shell.user_ns["b"].describe()).rstrip("\n")
 
 
+def test_a_preview_looking_at_a_stream_in_a_building_cell_is_left_out(shell: Any, tmp_path: Path) -> None:
+    run(shell, "from kstreams_nb.notebook import NotebookBuilder, preview\nb = NotebookBuilder()")
+    run(shell, "big = b.stream('in').filter(lambda k, v: v > 1)\nbig.to('out')\n"
+               "p = preview(b, {'in': [1, 2]})\np.node(big)  # a look at the stream: not part of the program")
+    run(shell, "from kstreams_nb.jobs._export import export\nexport(b, 'look.py')")
+    text = (tmp_path / "look.py").read_text()
+    assert "p.node" not in text and "preview" not in text and "big.to('out')" in text
+
+
 def test_star_imports_splits_and_a_function_given_the_builder(shell: Any, tmp_path: Path) -> None:
     run(shell, "from kstreams_nb.dsl import *\nfrom kstreams_nb.notebook import NotebookBuilder")
     run(shell, "nb = NotebookBuilder()\ndef copy(b, topic):\n    b.stream(topic).to(topic + '-copy')")
