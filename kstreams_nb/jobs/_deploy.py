@@ -125,7 +125,9 @@ def deploy(
     reference (what ``kstreams-nb run`` passes). ``name`` defaults to the ``application.id``. A name that is
     already running raises JobError unless ``replace=True`` (the running job is stopped first). ``instances``
     processes share the application.id (mode="process" only). ``home`` is the registry's directory (default
-    ``$KSTREAMS_NB_HOME``). Bad config, an unreachable broker or a missing source topic raise here.
+    ``$KSTREAMS_NB_HOME``). Bad config, an unreachable broker or a missing source topic raise here. Jobs record
+    metrics at ``metrics.recording.level=DEBUG`` unless the config says otherwise, for per-node records/s (about
+    10% of a cheap stateless pipeline's throughput; nothing measurable on a stateful one).
     """
     from kstreams_nb.config import StreamsConfig
 
@@ -133,7 +135,8 @@ def deploy(
         raise JobError(f"mode must be 'thread' or 'process', got {mode!r}")
     if instances < 1 or (instances > 1 and mode != "process"):
         raise JobError(f"instances={instances}: a thread job runs one instance; use mode='process' for more")
-    conf = dict(config)
+    # per-node records/s (the live panel, Job.snapshot()) need Kafka's DEBUG recording level; a user's level wins
+    conf = {"metrics.recording.level": "DEBUG", **dict(config)}
     app_id = str(conf.get("application.id") or "")
     if not app_id:
         raise ConfigError('Missing required configuration "application.id" which has no default value.')

@@ -60,6 +60,8 @@ def test_a_thread_job_runs_in_the_background_and_stops_cleanly(cluster: str) -> 
         assert attach("doubler") is job and job in list_jobs()
         assert "doubler" in repr(job) and "RUNNING" in job._repr_html_()
         assert any(m.name == "process-total" for m in job.metrics())
+        # jobs record at DEBUG: records/s per node, for the live panel
+        assert _until(lambda: any(v > 0 for v in job.snapshot().records_per_s_by_node.values()))
     finally:
         assert job.stop(10)
     assert job.state is JobState.STOPPED and job.wait(1)
