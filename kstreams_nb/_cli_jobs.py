@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 __all__ = ["add_job_commands", "run_jobs", "run_run"]
@@ -35,7 +36,8 @@ def add_job_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
         p = actions.add_parser(action, help=f"a job's {text}" if action != "stop" else text)
         p.add_argument("name")
         if action == "stop":
-            p.add_argument("--timeout", type=float, default=30.0, help="seconds before SIGKILL (default 30)")
+            p.add_argument("--timeout", type=float, default=None,
+                           help="seconds before SIGKILL (default: the job's close timeout + 10)")
         if action == "logs":
             p.add_argument("-n", "--lines", type=int, default=50)
 
@@ -48,11 +50,41 @@ def _table(rows: Sequence[Sequence[Any]], header: Sequence[str]) -> str:
     return "\n".join(lines)
 
 
+class _Follow:
+    """New lines of a job's log files since the last call (as ``tail -f`` follows them: by byte offset, starting
+    again at 0 when a file was rotated)."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.offsets: dict[Path, int] = {}
+
+    def lines(self) -> list[str]:
+        out: list[str] = []
+        for path in sorted(self.directory.glob("job*.log")):
+            try:
+                size = path.stat().st_size
+                start = self.offsets.get(path, 0)
+                if size < start:  # rotated: a new file under the same name
+                    start = 0
+                with path.open("rb") as f:
+                    f.seek(start)
+                    data = f.read()
+            except OSError:
+                continue
+            complete = data[: data.rfind(b"\n") + 1]
+            self.offsets[path] = start + len(complete)
+            out.extend(complete.decode(errors="replace").splitlines())
+        return out
+
+
 def run_run(args: argparse.Namespace) -> int:
     from kstreams_nb.errors import KStreamsError
     from kstreams_nb.jobs import deploy
     from kstreams_nb.jobs._properties import read_properties
 
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):  # before deploy: a stop while it starts stops the job after
+        signal.signal(sig, lambda *_: stop.set())
     try:
         config = read_properties(args.config)
         job = deploy(args.ref, config, name=args.name, mode="process", instances=args.instances,
@@ -61,21 +93,18 @@ def run_run(args: argparse.Namespace) -> int:
         print(f"kstreams-nb run: {e}", file=sys.stderr)
         return 1
     print(f"job {job.name} started: {args.instances} process(es), pids {', '.join(map(str, job.pids))}")
-    print(f"log: {job._record.log}")
+    print(f"log: {job._record.log}", flush=True)
     if args.detach:
         return 0
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
-    shown = 0
+    follow = _Follow(Path(job._record.log).parent)
     while not stop.wait(1.0) and not job.state.done:
-        lines = job.logs(1000)
-        for line in lines[shown:] if len(lines) >= shown else lines:
-            print(line)
-        shown = len(lines)
+        for line in follow.lines():
+            print(line, flush=True)
     if not job.state.done:
-        print(f"stopping job {job.name} ...")
+        print(f"stopping job {job.name} ...", flush=True)
         job.stop()
+    for line in follow.lines():
+        print(line)
     state = job.state
     print(f"job {job.name}: {state.name}")
     return 0 if state.name == "STOPPED" else 1
@@ -87,11 +116,12 @@ def run_jobs(args: argparse.Namespace) -> int:
 
     try:
         if args.action == "list":
-            jobs = list_jobs()
-            for problem in Registry().problems:
+            registry = Registry()
+            jobs = list_jobs(registry=registry)
+            for problem in registry.problems:
                 print(f"warning: {problem}", file=sys.stderr)
             if not jobs:
-                print(f"no jobs in {Registry().root}")
+                print(f"no jobs in {registry.root}")
                 return 0
             rows = [(j.name, j.mode, j.state.name, j.application_id, ",".join(map(str, j.pids)),
                      time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(j._record.started_at))) for j in jobs]
@@ -99,6 +129,9 @@ def run_jobs(args: argparse.Namespace) -> int:
             return 0
         job = attach(args.name)
         if args.action == "stop":
+            if job.state.done:
+                print(f"job {job.name} is not running ({job.state.name})")
+                return 0
             clean = job.stop(args.timeout)
             print(f"job {job.name}: {job.state.name}" + ("" if clean else " (not a clean close)"))
             return 0 if clean else 1
@@ -114,7 +147,9 @@ def run_jobs(args: argparse.Namespace) -> int:
 def _status(job: Any) -> int:
     snapshot = job.snapshot()
     print(f"job {job.name}  state {job.state.name}  mode {job.mode}  application.id {job.application_id}")
-    print(f"pids {', '.join(map(str, job.pids))}  log {job._record.log}")
+    print(f"log {job._record.log}")
+    if job.mode == "process":
+        print(_table([(pid, state) for pid, state in job.instances().items()], ["PID", "STATE"]))
     tasks = sorted(snapshot.records_per_s_by_task.items())
     if tasks:
         print(_table([(t, f"{r:.1f}") for t, r in tasks], ["TASK", "RECORDS/S"]))

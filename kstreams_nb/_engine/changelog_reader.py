@@ -121,7 +121,9 @@ class ChangelogReader:
         if not finished:
             return []
         for tp in finished:
-            del self._partitions[tp]
+            manager, end = self._partitions.pop(tp)
+            log.info("task %s: store %s restored from %s up to offset %d", manager.task.task_id,
+                     manager.changelogs[tp].name, tp, end)
         consumer.assign(list(self._partitions))
         still = {manager.task.task_id for manager, _ in self._partitions.values()}
         done = [m for task_id, m in self._tasks.items() if task_id not in still]

@@ -20,6 +20,7 @@ import json
 import logging
 import os
 import pickle
+import select
 import subprocess
 import sys
 import threading
@@ -133,7 +134,9 @@ def deploy(
 
     if mode not in ("thread", "process"):
         raise JobError(f"mode must be 'thread' or 'process', got {mode!r}")
-    if instances < 1 or (instances > 1 and mode != "process"):
+    if instances < 1:
+        raise JobError(f"instances must be at least 1, got {instances}")
+    if instances > 1 and mode != "process":
         raise JobError(f"instances={instances}: a thread job runs one instance; use mode='process' for more")
     # per-node records/s (the live panel, Job.snapshot()) need Kafka's DEBUG recording level; a user's level wins
     conf = {"metrics.recording.level": "DEBUG", **dict(config)}
@@ -147,28 +150,31 @@ def deploy(
     _check_process_config(conf)
     ref = topology if isinstance(topology, str) else None
     built = None if ref is not None else _topology_of(topology)
-    payload: dict[str, Any] = {
+    payload = _payload({
         "config": conf,
         "ref": ref,
         "topology": None if built is None else _pickled(built),
         "sys_path": [str(Path.cwd()), *[p for p in sys.path if p]],
         "stop_timeout": stop_timeout,
-    }
+    })
     registry = _registry(home)
     if replace:
         with contextlib.suppress(JobError):
-            existing = attach(job_name, home=home)
+            existing = Job(registry.find(job_name), registry=registry)
             if not existing.state.done:
-                existing.stop(stop_timeout)
+                existing.stop()
     record = registry.create(
-        job_name, mode="process", application_id=app_id, config=conf,
+        job_name, mode="process", application_id=app_id, config=conf, stop_timeout=stop_timeout,
         topology=str(built.describe()) if built is not None else "", active=_is_active,
     )
     children: list[subprocess.Popen[bytes]] = []
     try:
         for i in range(instances):
             children.append(_spawn(registry, record, i, payload))
-        process_ids = [_handshake(child, record, i) for i, child in enumerate(children)]
+        # recorded at once: a job whose deployer dies while it starts can still be found and stopped
+        record = registry.update(record, pids=[c.pid for c in children])
+        deadline = time.monotonic() + START_TIMEOUT
+        process_ids = [_handshake(child, record, i, deadline) for i, child in enumerate(children)]
     except BaseException:
         for child in children:
             with contextlib.suppress(OSError):
@@ -177,15 +183,34 @@ def deploy(
                 child.wait(10)
         registry.remove(record)
         raise
-    record = registry.update(record, pids=[c.pid for c in children], process_ids=process_ids, state="RUNNING")
+    record = registry.update(record, process_ids=process_ids, state="RUNNING")
     return Job(record, registry=registry, config=conf, children=children)
 
 
+def _payload(payload: dict[str, Any]) -> bytes:
+    """The payload as the job process reads it; JobError naming a config key whose value cannot be sent."""
+    try:
+        return pickle.dumps(payload)
+    except Exception as e:
+        for key, value in payload["config"].items():
+            try:
+                pickle.dumps(value)
+            except Exception:
+                raise JobError(
+                    f"config key {key!r} holds a {type(value).__name__}, which cannot be sent to a job process; "
+                    f"use a plain value (text, number, boolean)"
+                ) from None
+        raise JobError(f"the job's payload cannot be pickled: {type(e).__name__}: {e}") from None
+
+
 def _is_active(record: JobRecord) -> bool:
-    return any(pid_alive(pid, record.id) for pid in record.pids)
+    """A process of the job runs, or its deployer is still starting it."""
+    if any(pid_alive(pid, record.id) for pid in record.pids):
+        return True
+    return record.state == "STARTING" and not record.pids and time.time() - record.started_at < START_TIMEOUT + 10
 
 
-def _spawn(registry: Registry, record: JobRecord, instance: int, payload: dict[str, Any]) -> subprocess.Popen[bytes]:
+def _spawn(registry: Registry, record: JobRecord, instance: int, payload: bytes) -> subprocess.Popen[bytes]:
     directory = registry.dir_of(record.id)
     stderr_path = directory / ("stderr.log" if instance == 0 else f"stderr-{instance}.log")
     fd = os.open(stderr_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
@@ -194,43 +219,63 @@ def _spawn(registry: Registry, record: JobRecord, instance: int, payload: dict[s
             [sys.executable, "-m", "kstreams_nb.jobs", "--job-id", record.id, "--home", str(registry.home),
              "--instance", str(instance)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=fd, start_new_session=True, cwd=os.getcwd(),
-            env={**os.environ, "PYTHONPATH": os.pathsep.join(payload["sys_path"])},
+            env={**os.environ, "PYTHONPATH": os.pathsep.join([str(Path.cwd()), *[p for p in sys.path if p]])},
         )
     finally:
         os.close(fd)
     assert child.stdin is not None
     try:
-        child.stdin.write(pickle.dumps(payload))
+        child.stdin.write(payload)
     finally:
         child.stdin.close()
     return child
 
 
-def _handshake(child: subprocess.Popen[bytes], record: JobRecord, instance: int) -> str:
-    """Wait for the job process to say it started (its process UUID) or why it could not (JobError)."""
+def _handshake(child: subprocess.Popen[bytes], record: JobRecord, instance: int, deadline: float) -> str:
+    """Wait (until ``deadline``) for the job process to say it started (its process UUID) or why it could not
+    (JobError, with the end of its logs)."""
     assert child.stdout is not None
-    stdout = child.stdout
-    result: list[bytes] = []
-    reader = threading.Thread(target=lambda: result.append(stdout.readline()), daemon=True)
-    reader.start()
-    reader.join(START_TIMEOUT)
-    line = result[0].decode(errors="replace").strip() if result else ""
-    stdout.close()
-    if line.startswith(f"{HANDSHAKE} started "):
-        return str(json.loads(line.split(" ", 2)[2]))
-    if line.startswith(f"{HANDSHAKE} failed "):
-        raise JobError(f"job {record.name!r} could not start: {json.loads(line.split(' ', 2)[2])}")
-    tail = ""
-    with contextlib.suppress(OSError):
-        tail = "\n".join(log_path(Path(record.log).parent, instance).read_text(errors="replace").splitlines()[-15:])
-    if not result:
-        raise JobError(f"job {record.name!r} did not start within {START_TIMEOUT:.0f} s; its log ends:\n{tail}")
-    raise JobError(f"job {record.name!r} exited before it started (exit code {child.poll()}); its log ends:\n{tail}")
+    fd = child.stdout.fileno()
+    line = b""
+    ended = False
+    while b"\n" not in line:
+        ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
+        if not ready:
+            break
+        chunk = os.read(fd, 4096)
+        if not chunk:
+            ended = True
+            break
+        line += chunk
+    child.stdout.close()
+    text = line.decode(errors="replace").strip()
+    if text.startswith(f"{HANDSHAKE} started "):
+        return str(json.loads(text.split(" ", 2)[2]))
+    if text.startswith(f"{HANDSHAKE} failed "):
+        raise JobError(f"job {record.name!r} could not start: {json.loads(text.split(' ', 2)[2])}")
+    tail = _tail(Path(record.log).parent, instance)
+    if not ended:
+        raise JobError(f"job {record.name!r} did not start within {START_TIMEOUT:.0f} s; its logs end:\n{tail}")
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        child.wait(5)
+    raise JobError(f"job {record.name!r} exited before it started (exit code {child.poll()}); its logs end:\n{tail}")
+
+
+def _tail(directory: Path, instance: int, lines: int = 15) -> str:
+    """The last lines of an instance's log and of its stderr (tracebacks, and what came before logging began)."""
+    stderr = directory / ("stderr.log" if instance == 0 else f"stderr-{instance}.log")
+    out: list[str] = []
+    for path in (log_path(directory, instance), stderr):
+        with contextlib.suppress(OSError):
+            out.extend(line for line in path.read_text(errors="replace").splitlines()[-lines:]
+                       if not line.startswith("%"))  # librdkafka's own connection chatter
+    return "\n".join(out[-2 * lines:])
 
 
 # ---------------------------------------------------------------------- thread jobs
 class _JobLog(logging.Handler):
-    """Log lines of one thread job's threads (their names start with its client id) kept on the Job."""
+    """Log lines of one thread job's threads (their names start with its client id) kept on the Job: warnings and
+    errors, and INFO lines too when the ``kstreams_nb`` logger is set to INFO."""
 
     def __init__(self, prefix: str, job: Job) -> None:
         super().__init__(logging.INFO)
@@ -262,11 +307,18 @@ def _deploy_thread(topology: Any, conf: dict[str, Any], name: str, replace: bool
         )
         job = Job(record, streams=streams, config=conf)
         handler = _JobLog(str(conf.get("client.id") or f"{conf['application.id']}-{streams.process_id}"), job)
-        logging.getLogger("kstreams_nb").addHandler(handler)
+        package_log = logging.getLogger("kstreams_nb")
+        package_log.addHandler(handler)
+
+        def ended(new: Any, old: Any) -> None:  # the job's log lines stay on the Job; the handler goes
+            if new.name in ("NOT_RUNNING", "ERROR"):
+                package_log.removeHandler(handler)
+
+        streams.set_state_listener(ended)
         try:
             streams.start()
         except KStreamsError:
-            logging.getLogger("kstreams_nb").removeHandler(handler)
+            package_log.removeHandler(handler)
             raise
         _local[name] = job
     return job
@@ -284,9 +336,10 @@ def _stop_thread_jobs() -> None:
 
 
 # ---------------------------------------------------------------------- finding jobs
-def list_jobs(*, home: str | os.PathLike[str] | None = None) -> list[Job]:
-    """Every job: this process's thread jobs, then the process jobs of the registry (running or not)."""
-    registry = _registry(home)
+def list_jobs(*, home: str | os.PathLike[str] | None = None, registry: Registry | None = None) -> list[Job]:
+    """Every job: this process's thread jobs, then the process jobs of the registry (running or not; unreadable
+    records are skipped and listed in ``registry.problems``)."""
+    registry = registry or _registry(home)
     return [*_local.values(), *(Job(r, registry=registry) for r in registry.records())]
 
 

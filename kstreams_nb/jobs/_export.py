@@ -289,9 +289,11 @@ def _verify(module: Path, expected: str) -> None:
 
 
 def export(builder: Any, path: str | os.PathLike[str], *, config: Mapping[str, Any] | None = None,
-           verify: bool = True) -> ExportResult:
+           verify: bool = True, overwrite_properties: bool = False) -> ExportResult:
     """Write the cells that built ``builder`` (a NotebookBuilder or NotebookTopology) as the module ``path``,
-    defining ``topology``, and ``config`` as a properties file beside it (same name, ``.properties``).
+    defining ``topology``, and ``config`` as a properties file beside it (same name, ``.properties``). An
+    existing properties file is kept (it may hold your edits): the new one is written as ``.properties.new``
+    unless ``overwrite_properties=True``.
 
     Call it in the notebook whose cells built the topology. With ``verify`` (the default) the module is run in
     a fresh interpreter and must describe the same topology; JobError says what is wrong otherwise (a name
@@ -349,6 +351,8 @@ def export(builder: Any, path: str | os.PathLike[str], *, config: Mapping[str, A
                               "topology = {}.build()" if is_dsl else "topology = {}", header)
     module.write_text(text, encoding="utf-8")
     properties = module.with_suffix(".properties")
+    if properties.exists() and not overwrite_properties:  # the user may have edited it (servers, ${SECRETS})
+        properties = properties.with_suffix(".properties.new")
     properties.write_text(properties_text(config, ref), encoding="utf-8")
     if verify:
         _verify(module, str(builder.describe()))

@@ -81,6 +81,18 @@ def pid_alive(pid: int, job_id: str) -> bool:
     return True
 
 
+def job_processes() -> set[int]:
+    """The pids of every job process running on this machine (``python -m kstreams_nb.jobs``), whichever registry
+    they belong to: what to look at when a job seems to be gone from its registry."""
+    found: set[int] = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                if b"kstreams_nb.jobs" in (entry / "cmdline").read_bytes():
+                    found.add(int(entry.name))
+    return found
+
+
 def wait_pid(pid: int, job_id: str, timeout: float | None) -> bool:
     """Wait until process ``pid`` ends (True) or ``timeout`` seconds pass (False), without polling in a loop
     where the kernel offers a process handle to wait on."""
@@ -124,7 +136,6 @@ class Job:
         self._config = dict(config) if config is not None else dict(record.config)
         self._children = children or []
         self._log_lines: deque[str] = deque(maxlen=200)
-        self._stopped_by_user = False
 
     # ------------------------------------------------------------------ identity
     @property
@@ -161,6 +172,8 @@ class Job:
         self._reap()
         record = self._refresh()
         statuses = self._statuses()
+        if not record.pids:  # its deployer is starting it, or died doing so
+            return JobState.STARTING if time.time() - record.started_at < 60 else JobState.DEAD
         alive = [pid for pid in record.pids if pid_alive(pid, record.id)]
         if alive:
             states = [_FROM_STREAMS.get(str(statuses.get(pid, {}).get("state")), JobState.STARTING) for pid in alive]
@@ -176,10 +189,25 @@ class Job:
             return JobState.FAILED
         return JobState.STOPPED
 
+    def instances(self) -> dict[int, str]:
+        """pid -> the state of each process of a process job (DEAD: ended without closing)."""
+        record, statuses = self._refresh(), self._statuses()
+        out: dict[int, str] = {}
+        for pid in record.pids:
+            status = statuses.get(pid, {})
+            if pid_alive(pid, record.id):
+                out[pid] = str(status.get("state", "STARTING"))
+            else:
+                out[pid] = _FROM_STREAMS.get(str(status.get("state")), JobState.DEAD).name if status.get("final") \
+                    else JobState.DEAD.name
+        return out
+
     def _reap(self) -> None:
         """Collect the exit status of this process's own job processes that ended (no zombie is left)."""
         for child in self._children:
-            child.poll()
+            if child.poll() is None and not pid_alive(child.pid, self._record.id):
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    child.wait(1.0)  # it is exiting: collect it now, not at some later poll
 
     def _refresh(self) -> JobRecord:
         if self._registry is not None:
@@ -213,7 +241,7 @@ class Job:
         """Recent error lines."""
         if self._streams is not None:
             return [line for line in self._log_lines if line.startswith(("ERROR", "CRITICAL"))][-20:]
-        return [e for s in self._statuses().values() for e in s.get("errors", [])]
+        return list(self.snapshot().errors)
 
     def logs(self, lines: int = 50) -> list[str]:
         """The last ``lines`` log lines of the job."""
@@ -221,17 +249,21 @@ class Job:
             return list(self._log_lines)[-lines:]
         out: list[str] = []
         directory = Path(self._record.log).parent
-        for path in sorted(directory.glob("job*.log")):
+        for path in sorted([*directory.glob("job*.log"), *directory.glob("stderr*.log")]):
             with contextlib.suppress(OSError):
-                out.extend(path.read_text(errors="replace").splitlines()[-lines:])
+                text = path.read_text(errors="replace").splitlines()
+                prefix = "" if path.name.startswith("job") else f"[{path.name}] "
+                out.extend(prefix + line for line in text[-lines:] if not line.startswith("%"))
         return out[-lines:]
 
     def output(self, topic: str, n: int = 20, *, config: Mapping[str, Any] | None = None, **kwargs: Any) -> Any:
         """The last ``n`` records of ``topic`` on the job's cluster, as a DataFrame (a quick look; pass
         ``config`` for the serdes, or the secrets that the registry does not keep)."""
+        from kstreams_nb.jobs._registry import MASK
         from kstreams_nb.notebook.io import sample
 
-        return sample(topic, n, config={**self._config, **(config or {})}, start="latest", **kwargs)
+        known = {k: v for k, v in self._config.items() if v != MASK}  # masked secrets: pass them in ``config``
+        return sample(topic, n, config={**known, **(config or {})}, start="latest", **kwargs)
 
     def panel(self, interval: float = 1.0) -> Any:
         """A live panel of this job (state, records/s, lag, restore progress, errors)."""
@@ -240,13 +272,14 @@ class Job:
         return panel(self, interval=interval)
 
     # ------------------------------------------------------------------ ending
-    def stop(self, timeout: float = 30.0) -> bool:
-        """Stop gracefully (commit and close) within ``timeout`` seconds; a process that does not end by then is
-        killed. True when every part closed cleanly."""
-        self._stopped_by_user = True
+    def stop(self, timeout: float | None = None) -> bool:
+        """Stop gracefully (commit and close) within ``timeout`` seconds (default: the time each process is given
+        to close, plus 10 s); a process that does not end by then is killed. True when every part closed cleanly."""
         if self._streams is not None:
-            return bool(self._streams.close(timeout))
+            return bool(self._streams.close(30.0 if timeout is None else timeout))
         record = self._refresh()
+        if timeout is None:
+            timeout = record.stop_timeout + 10.0
         alive = [pid for pid in record.pids if pid_alive(pid, record.id)]
         for pid in alive:
             with contextlib.suppress(ProcessLookupError):

@@ -93,6 +93,7 @@ class JobRecord:
     topology: str = ""  # the describe() text
     cwd: str = ""
     process_ids: list[str] = field(default_factory=list)  # the KafkaStreams process UUID of each instance
+    stop_timeout: float = 30.0  # seconds each process may take to close on SIGTERM
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=1, sort_keys=True)
@@ -120,7 +121,9 @@ class Registry:
         return f"Registry({str(self.home)!r})"
 
     def _ensure(self) -> None:
-        self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if not self.root.is_dir():
+            self.home.mkdir(parents=True, exist_ok=True, mode=0o700)
+            self.root.mkdir(exist_ok=True, mode=0o700)
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
@@ -139,31 +142,33 @@ class Registry:
     # ------------------------------------------------------------------ records
     def create(
         self, name: str, *, mode: str, application_id: str, config: Mapping[str, Any], topology: str = "",
-        active: Any = None,
+        active: Any = None, stop_timeout: float = 30.0,
     ) -> JobRecord:
         """Reserve ``name`` and write a STARTING record. ``active(record) -> bool`` tells whether an existing
-        record of the same name still runs (JobError then); a finished one is replaced."""
+        record of the same name still runs (JobError then); of the finished ones, the newest stays (its logs
+        explain how it ended) and older ones are deleted."""
         if not _NAME.match(name):
             raise JobError(
                 f"job name {name!r} is not usable: use letters, digits, '.', '_' or '-' (up to 100 characters, "
                 f"starting with a letter or digit)"
             )
         with self._locked():
-            for existing in self._read_all():
-                if existing.name == name:
-                    if active is not None and active(existing):
-                        raise JobError(
-                            f"a job named {name!r} is already running (pids {existing.pids}); stop it first, or "
-                            f"deploy with replace=True"
-                        )
-                    shutil.rmtree(self.dir_of(existing.id), ignore_errors=True)
+            same = [r for r in self._read_all() if r.name == name]
+            for existing in same:
+                if active is not None and active(existing):
+                    raise JobError(
+                        f"a job named {name!r} is already running (pids {existing.pids}); stop it first, or "
+                        f"deploy with replace=True (kstreams-nb run --replace)"
+                    )
+            for existing in same[:-1]:  # the last run before this one stays, logs and all, for a post-mortem
+                shutil.rmtree(self.dir_of(existing.id), ignore_errors=True)
             job_id = f"{name}-{uuid.uuid4().hex[:8]}"
             directory = self.dir_of(job_id)
             directory.mkdir(mode=0o700)
             record = JobRecord(
                 id=job_id, name=name, mode=mode, pids=[], application_id=application_id, config=mask(config),
                 log=str(directory / "job.log"), started_at=time.time(), state="STARTING", topology=topology,
-                cwd=os.getcwd(),
+                cwd=os.getcwd(), stop_timeout=stop_timeout,
             )
             write_private(directory / "job.json", record.to_json())
         return record

@@ -88,16 +88,49 @@ def _load(payload: dict[str, Any]) -> Any:
     return cloudpickle.loads(payload["topology"])
 
 
-def _say(line: str) -> None:
-    """One handshake line to the deploying process, then stdout goes nowhere (it may have stopped reading)."""
+def _say(line: str) -> bool:
+    """One handshake line to the deploying process, then stdout goes nowhere. False when the deploying process is
+    gone (it died or gave up waiting): nobody knows this job runs, so it must not."""
     try:
         sys.stdout.write(f"{HANDSHAKE} {line}\n")
         sys.stdout.flush()
+        told = True
     except OSError:
-        pass
+        told = False
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
     os.close(devnull)
+    return told
+
+
+def _write_status(registry: Registry, job_id: str, streams: Any, errors: _Errors, *, stopping: bool = False,
+                  final: bool = False) -> None:
+    """Write the status file; a failure (a broker that does not answer, a full disk) is logged, never fatal."""
+    try:
+        status = status_of(streams, errors.lines, stopping)
+    except Exception as e:
+        log.warning("job %s: no metrics snapshot this time (%s)", job_id, e)
+        status = {"state": streams.state().name, "pid": os.getpid(), "updated": time.time(), "stopping": stopping,
+                  "snapshot": None}
+    status["final"] = final
+    try:
+        registry.write_status(job_id, status)
+    except OSError as e:
+        log.warning("job %s: cannot write its status file (%s)", job_id, e)
+
+
+def _report_status(registry: Registry, job_id: str, streams: Any, errors: _Errors, stop: threading.Event) -> None:
+    """About once a second, until ``stop``: the status file (on its own thread, so that a slow snapshot never
+    delays the reaction to SIGTERM)."""
+    from kstreams_nb.streams import State
+
+    done_states = (State.ERROR, State.NOT_RUNNING, State.PENDING_ERROR)
+    while not stop.is_set():
+        if streams.state() in done_states:
+            stop.set()  # the application failed: the main thread closes it and writes the final status
+            return
+        _write_status(registry, job_id, streams, errors)
+        stop.wait(STATUS_EVERY)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -127,18 +160,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         _say("failed " + json.dumps(f"{type(e).__name__}: {e}"))
         return 1
     log.info("job %s instance %d started (pid %d)", args.job_id, args.instance, os.getpid())
-    _say("started " + json.dumps(str(streams.process_id)))
+    if not _say("started " + json.dumps(str(streams.process_id))):
+        log.error("job %s: the deploying process is gone; closing", args.job_id)
+        streams.close(float(payload.get("stop_timeout", 30.0)))
+        return 1
     stop_timeout = float(payload.get("stop_timeout", 30.0))
-    done_states = (State.ERROR, State.NOT_RUNNING, State.PENDING_ERROR)
-    while not stop.is_set() and streams.state() not in done_states:
-        registry.write_status(args.job_id, status_of(streams, errors.lines, False))
-        stop.wait(STATUS_EVERY)
+    reporter = threading.Thread(target=_report_status, args=(registry, args.job_id, streams, errors, stop),
+                                name="job-status", daemon=True)
+    reporter.start()
+    while not stop.wait(0.5):  # a timed wait: the main thread runs the signal handlers
+        pass
     log.info("job %s instance %d closing", args.job_id, args.instance)
-    registry.write_status(args.job_id, status_of(streams, errors.lines, True))
+    reporter.join(STATUS_EVERY * 5)
+    _write_status(registry, args.job_id, streams, errors, stopping=True)
     closed = streams.close(stop_timeout)
-    final = status_of(streams, errors.lines, False)
-    final["final"] = True
-    registry.write_status(args.job_id, final)
+    _write_status(registry, args.job_id, streams, errors, final=True)
     failed = streams.state() is State.ERROR or streams.exception is not None or not closed
     log.info("job %s instance %d ended in %s", args.job_id, args.instance, streams.state().name)
     return 1 if failed else 0

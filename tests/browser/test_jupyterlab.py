@@ -123,23 +123,28 @@ def wait_kernel_idle(page: Page) -> None:
 
 
 def run_all_cells(page: Page) -> None:
-    """Run > Run All Cells, from JupyterLab's menu bar, once the notebook is current and the item enabled.
+    """Run > Run All Cells, from JupyterLab's menu bar, once the notebook is current and the item enabled."""
+    page.locator(f"{PANEL} .jp-Cell").first.click()  # the notebook becomes JupyterLab's current widget
+    run_from_menu(page, "Run All Cells")
 
-    Returns when the first cell is queued or ran (prompt ``[*]`` or ``[n]``), so a click the UI was not yet ready
-    for is never mistaken for a run; such a click is made again, until a deadline.
+
+def run_from_menu(page: Page, item: str) -> None:
+    """Run > ``item``, from JupyterLab's menu bar, on the current notebook once the item is enabled.
+
+    Returns when a cell is queued or ran (prompt ``[*]`` or ``[n]``), so a click the UI was not yet ready for is
+    never mistaken for a run; such a click is made again, until a deadline.
     """
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-    page.locator(f"{PANEL} .jp-Cell").first.click()  # the notebook becomes JupyterLab's current widget
-    run_all = page.locator(
+    menu_item = page.locator(
         ".lm-Menu-item:not(.lm-mod-disabled)",
-        has=page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")),
+        has=page.locator(".lm-Menu-itemLabel", has_text=re.compile(f"^{re.escape(item)}$")),
     )
     deadline = time.monotonic() + 90
     while True:
         page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
-        if run_all.count():
-            run_all.first.click()
+        if menu_item.count():
+            menu_item.first.click()
             try:
                 page.wait_for_function(_STARTED, timeout=15_000)
                 return
@@ -148,7 +153,7 @@ def run_all_cells(page: Page) -> None:
         else:
             page.keyboard.press("Escape")
         if time.monotonic() > deadline:
-            raise AssertionError(f"Run All Cells did not start the notebook: {describe_cells(page)}")
+            raise AssertionError(f"{item} did not start the notebook: {describe_cells(page)}")
 
 
 STALL_CHECK_MS = 30_000

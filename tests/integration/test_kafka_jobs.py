@@ -22,7 +22,7 @@ import pytest
 from kstreams_nb import Serdes, StreamsBuilder
 from kstreams_nb.errors import ConfigError, JobError
 from kstreams_nb.jobs import JobState, Registry, attach, deploy
-from kstreams_nb.jobs._job import pid_alive
+from kstreams_nb.jobs._job import job_processes, pid_alive
 from kstreams_nb.testing.kafka import LocalKafka
 
 from ._kafka import consume, new_topic, produce
@@ -122,20 +122,8 @@ def test_a_process_job_outlives_its_kernel_and_is_stopped_from_another_process(
 def _no_job_left(home: Path, before: set[int]) -> None:
     registry = Registry(home)
     assert registry.records() == [], registry.records()
-    children = {p for p in _job_pids()} - before
+    children = {p for p in job_processes()} - before
     assert not children, children
-
-
-def _job_pids() -> set[int]:
-    found = set()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if b"kstreams_nb.jobs" in (entry / "cmdline").read_bytes():
-                    found.add(int(entry.name))
-            except OSError:
-                pass
-    return found
 
 
 def _pipe(source: str, sink: str = "out") -> StreamsBuilder:
@@ -153,7 +141,7 @@ def clock() -> object:
 
 def test_bad_input_fails_fast_and_leaves_nothing(kafka_broker: LocalKafka, tmp_path: Path, clock: None) -> None:
     home = tmp_path / "home"
-    before = _job_pids()
+    before = job_processes()
     good = {"application.id": f"bad-{uuid.uuid4().hex[:6]}", "bootstrap.servers": kafka_broker.bootstrap_servers}
 
     with pytest.raises(ConfigError, match=r"application\.id"):
@@ -184,7 +172,7 @@ def test_an_unreachable_broker_fails_the_deploy(tmp_path: Path, clock: None) -> 
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     home = tmp_path / "home"
-    before = _job_pids()
+    before = job_processes()
     with pytest.raises(JobError, match=f"127.0.0.1:{port}"):
         deploy(_pipe("in"), {"application.id": "unreachable", "bootstrap.servers": f"127.0.0.1:{port}"},
                mode="process", home=home)

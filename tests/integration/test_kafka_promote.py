@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -16,6 +17,8 @@ from typing import Any
 
 import pytest
 
+from kstreams_nb.jobs import Registry
+from kstreams_nb.jobs._job import pid_alive
 from kstreams_nb.testing.kafka import LocalKafka
 
 from ._kafka import new_topic, produce, read_partitions
@@ -100,11 +103,14 @@ def test_an_exported_notebook_topology_runs_with_two_instances_as_the_preview_sa
             started.kill()
             out, err = started.communicate(timeout=30)
             raise AssertionError(f"output {final} != preview {expected}\nrun stdout:\n{out}\nrun stderr:\n{err}")
+        deadline = time.monotonic() + 60  # the second instance's join may still be settling
+        while "state RUNNING" not in (status := _cli(home, "jobs", "status", app_id)).stdout:
+            assert time.monotonic() < deadline, status
+            time.sleep(0.5)
         listed = _cli(home, "jobs", "list")
         assert listed.returncode == 0 and app_id in listed.stdout and "RUNNING" in listed.stdout, listed
-        status = _cli(home, "jobs", "status", app_id)
-        assert status.returncode == 0 and "state RUNNING" in status.stdout, status
-        assert len(status.stdout.split("pids ")[1].split()[0:2]) == 2
+        rows = [line.split() for line in status.stdout.splitlines() if line.split()[:1] and line.split()[0].isdigit()]
+        assert len(rows) == 2 and all(state == "RUNNING" for _pid, state in rows), status.stdout  # two processes
         stopped = _cli(home, "jobs", "stop", app_id)
         assert stopped.returncode == 0 and "STOPPED" in stopped.stdout, (stopped.stdout, stopped.stderr)
         out, err = started.communicate(timeout=60)
@@ -113,4 +119,8 @@ def test_an_exported_notebook_topology_runs_with_two_instances_as_the_preview_sa
     finally:
         if started.poll() is None:
             started.kill()
-            started.wait(30)
+        started.communicate(timeout=30)  # reaps it and closes its pipes
+        for record in Registry(home).records():  # the job's processes run in their own session: never leave one
+            for pid in record.pids:
+                if pid_alive(pid, record.id):
+                    os.kill(pid, signal.SIGKILL)

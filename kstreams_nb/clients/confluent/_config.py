@@ -38,6 +38,9 @@ JAVA_ONLY_KEYS: dict[str, str | tuple[str, str] | None] = {
     "key.deserializer": _DROP,
     "value.deserializer": _DROP,
     "default.api.timeout.ms": _DROP,
+    "metrics.recording.level": _DROP,  # the engine records its own metrics (KafkaStreams.metrics())
+    "metrics.num.samples": _DROP,
+    "metrics.sample.window.ms": _DROP,
     "allow.auto.create.topics": "allow.auto.create.topics",
     "metadata.max.age.ms": "metadata.max.age.ms",
     # renamed in librdkafka

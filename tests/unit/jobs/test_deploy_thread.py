@@ -72,6 +72,7 @@ def test_a_thread_job_runs_in_the_background_and_stops_cleanly(cluster: str) -> 
 def test_a_running_name_is_refused_unless_replaced(cluster: str) -> None:
     config = _config(cluster)
     first = deploy(_doubler(), config, name="twice")
+    second = None
     try:
         with pytest.raises(JobError, match=r"already running.*replace=True"):
             deploy(_doubler(), config, name="twice")
@@ -80,7 +81,8 @@ def test_a_running_name_is_refused_unless_replaced(cluster: str) -> None:
         assert attach("twice") is second
     finally:
         for job in (first, second):
-            job.stop(10)
+            if job is not None:
+                job.stop(10)
 
 
 def test_bad_input_fails_at_deploy(cluster: str) -> None:

@@ -218,6 +218,12 @@ def test_properties_file_holds_the_config_but_never_a_secret(shell: Any, tmp_pat
         "application.id": "orders", "bootstrap.servers": "broker:9092", "enable.idempotence": "true",
         "num.stream.threads": "2",
     }  # only the keys given, not StreamsConfig's defaults
+    result.properties.write_text("application.id=orders\nbootstrap.servers=edited:9092\n")  # the user's edit
+    again = export(shell.user_ns["nb"], "app.py", config=config)
+    assert again.properties == Path("app.properties.new")
+    assert "edited:9092" in result.properties.read_text()  # kept
+    replaced = export(shell.user_ns["nb"], "app.py", config=config, overwrite_properties=True)
+    assert replaced.properties == Path("app.properties") and "edited" not in replaced.properties.read_text()
 
 
 def test_properties_text_marks_what_is_missing_or_not_text() -> None:

@@ -31,14 +31,16 @@ def test_records_are_private_and_keep_no_secret(tmp_path: Path) -> None:
     assert stat.S_IMODE(status.stat().st_mode) == 0o600
 
 
-def test_a_running_name_is_refused_and_a_finished_one_replaced(tmp_path: Path) -> None:
+def test_a_running_name_is_refused_and_only_the_last_finished_run_is_kept(tmp_path: Path) -> None:
     registry = Registry(tmp_path)
     first = registry.create("counts", mode="process", application_id="a", config={})
     with pytest.raises(JobError, match=r"already running.*replace=True"):
         registry.create("counts", mode="process", application_id="a", config={}, active=lambda r: True)
     second = registry.create("counts", mode="process", application_id="a", config={}, active=lambda r: False)
-    assert [r.id for r in registry.records()] == [second.id] and second.id != first.id
+    assert [r.id for r in registry.records()] == [first.id, second.id]  # the last run stays, for its logs
     assert registry.find("counts").id == second.id
+    third = registry.create("counts", mode="process", application_id="a", config={}, active=lambda r: False)
+    assert [r.id for r in registry.records()] == [second.id, third.id]
 
 
 def test_updates_are_read_back(tmp_path: Path) -> None:
