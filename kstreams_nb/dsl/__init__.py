@@ -1,6 +1,7 @@
 """The Streams DSL: StreamsBuilder, KStream, KTable, grouped and windowed streams, and their options."""
 
 from kstreams_nb.dsl.builder import StreamsBuilder
+from kstreams_nb.dsl.global_table import GlobalKTable
 from kstreams_nb.dsl.grouped import KGroupedStream, KGroupedTable
 from kstreams_nb.dsl.kstream import BranchedKStream, KStream
 from kstreams_nb.dsl.ktable import KTable
@@ -29,6 +30,7 @@ __all__ = [
     "Change",
     "Consumed",
     "EmitStrategy",
+    "GlobalKTable",
     "Grouped",
     "Joined",
     "KGroupedStream",

@@ -14,9 +14,11 @@ from kstreams_nb.dsl._graph import (
     StateStoreGraphNode,
 )
 from kstreams_nb.dsl._signatures import expect
+from kstreams_nb.dsl.global_table import GlobalKTable
 from kstreams_nb.dsl.kstream import KStream
 from kstreams_nb.dsl.ktable import KTable, table_source_node
 from kstreams_nb.dsl.options import Consumed, Materialized
+from kstreams_nb.dsl.table import KTableSourceSupplier, materialize_kv
 from kstreams_nb.errors import TopologyError
 from kstreams_nb.processor import Processor
 from kstreams_nb.topology import Topology
@@ -73,27 +75,68 @@ class StreamsBuilder:
 
         As in Kafka, the serdes of ``consumed`` win over those of ``materialized`` when both are given.
         """
-        if isinstance(consumed, Materialized) and materialized is None:  # Kafka's table(topic, Materialized)
-            consumed, materialized = None, consumed
-        expect("consumed", consumed, Consumed)
-        expect("materialized", materialized, Materialized)
-        m = materialized or Materialized()
-        if consumed is not None:
-            m = replace(m, key_serde=consumed.key_serde, value_serde=consumed.value_serde)
-        c = consumed or Consumed(m.key_serde, m.value_serde)
+        c, m, store_name, source_name, table_name = self._table_source(topic, consumed, materialized)
         b = self._internal
-        store_name = m.store_name or b.new_store_name(f"{topic}-")
-        # Kafka: a named table's source is "<name>-source" and its KTABLE-SOURCE is "<name>"
-        source_name = b.new_processor_name("KSTREAM-SOURCE-")
-        if c.name is not None:
-            source_name = f"{c.name}-source"
-        table_name = b.name_or_generate(c.name, "KTABLE-SOURCE-")
         source = SourceGraphNode(source_name, [topic], None, replace(c, name=source_name))
         b.add(source)
         node = table_source_node(table_name, [source], store_name, m, c.key_serde, c.value_serde,
                                  queryable=m.store_name)
         b.add(node)
         return KTable(b, node, c.key_serde, c.value_serde, m.store_name)
+
+    def global_table(
+        self, topic: str, consumed: Consumed | None = None, materialized: Materialized | None = None
+    ) -> GlobalKTable:
+        """The whole topic (every partition) as a table on every instance, filled before processing starts.
+
+        Kafka's ``globalTable``: the serdes of ``consumed`` win, the store is never logged (the topic is its
+        changelog), and a named ``consumed`` names the source ``<name>-source`` and the processor ``<name>``.
+
+        Example::
+
+            >>> b = StreamsBuilder()
+            >>> rates = b.global_table("rates", materialized=Materialized.as_("rates-store"))
+            >>> rates.queryable_store_name()
+            'rates-store'
+        """
+        c, m, store_name, source_name, processor_name = self._table_source(topic, consumed, materialized)
+        b = self._internal
+        store_builder = materialize_kv(store_name, m.with_logging_disabled(), c.key_serde, c.value_serde)
+        b.add(
+            GlobalStoreGraphNode(
+                store_builder=store_builder,
+                source_name=source_name,
+                topic=topic,
+                processor_name=processor_name,
+                supplier=KTableSourceSupplier(store_name, store_name),  # always materialized, as in Kafka
+                key_deserializer=c.key_serde,
+                value_deserializer=c.value_serde,
+                timestamp_extractor=c.timestamp_extractor,
+            )
+        )
+        return GlobalKTable(b, store_name, m.store_name, c.key_serde, c.value_serde)
+
+    def _table_source(
+        self, topic: str, consumed: Consumed | Materialized | None, materialized: Materialized | None
+    ) -> tuple[Consumed, Materialized, str, str, str]:
+        """The options and names of a table read from ``topic`` (Kafka's ``table`` / ``globalTable``): the store
+        name first, then the source and the KTABLE-SOURCE processor (``<name>-source`` and ``<name>`` when
+        ``consumed`` is named). ``table(topic, Materialized)`` is Kafka's overload; the serdes of ``consumed`` win."""
+        if isinstance(consumed, Materialized) and materialized is None:
+            consumed, materialized = None, consumed
+        expect("consumed", consumed, Consumed)
+        expect("materialized", materialized, Materialized)
+        assert not isinstance(consumed, Materialized)
+        m = materialized or Materialized()
+        if consumed is not None:
+            m = replace(m, key_serde=consumed.key_serde, value_serde=consumed.value_serde)
+        c = consumed or Consumed(m.key_serde, m.value_serde)
+        b = self._internal
+        store_name = m.store_name or b.new_store_name(f"{topic}-")
+        source_name = b.new_processor_name("KSTREAM-SOURCE-")
+        if c.name is not None:
+            source_name = f"{c.name}-source"
+        return c, m, store_name, source_name, b.name_or_generate(c.name, "KTABLE-SOURCE-")
 
     def add_state_store(self, store_builder: Any) -> StreamsBuilder:
         """Add a store that ``process(..., store_name)`` operators can use."""

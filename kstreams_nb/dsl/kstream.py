@@ -18,6 +18,7 @@ from kstreams_nb.dsl._signatures import expect, named_and_materialized
 from kstreams_nb.dsl.options import (
     Branched,
     Grouped,
+    Joined,
     Materialized,
     Named,
     Printed,
@@ -28,6 +29,7 @@ from kstreams_nb.dsl.options import (
 from kstreams_nb.errors import TopologyError
 
 if TYPE_CHECKING:
+    from kstreams_nb.dsl.global_table import GlobalKTable
     from kstreams_nb.dsl.grouped import KGroupedStream
     from kstreams_nb.dsl.ktable import KTable
 
@@ -300,6 +302,63 @@ class KStream:
             self._builder, node, g.key_serde,
             g.value_serde if g.value_serde is not None else self.value_serde, True, g.name,
         )
+
+    # ---- joins
+    def join(
+        self,
+        other: KStream | KTable | GlobalKTable,
+        joiner: Callable[..., Any],
+        windows: Any = None,
+        *,
+        stream_joined: Any = None,
+        joined: Joined | None = None,
+        key_selector: Callable[[Any, Any], Any] | None = None,
+        named: Named | str | None = None,
+        with_key: bool = False,
+    ) -> KStream:
+        """Inner join: with a KTable (``joined=``), each record joins the table's current value for its key; with
+        a GlobalKTable, the value for ``key_selector(key, value)``. Records without a match are dropped, table
+        updates never emit. ``joiner(left, right)`` (``joiner(key, left, right)`` with ``with_key=True``).
+
+        Example::
+
+            >>> from kstreams_nb.dsl import StreamsBuilder
+            >>> b = StreamsBuilder()
+            >>> b.stream("orders").join(b.table("customers"), lambda order, customer: (order, customer)).name
+            'KSTREAM-JOIN-0000000004'
+        """
+        return self._join(other, joiner, windows, stream_joined, joined, key_selector, named, with_key, False)
+
+    def left_join(
+        self,
+        other: KStream | KTable | GlobalKTable,
+        joiner: Callable[..., Any],
+        windows: Any = None,
+        *,
+        stream_joined: Any = None,
+        joined: Joined | None = None,
+        key_selector: Callable[[Any, Any], Any] | None = None,
+        named: Named | str | None = None,
+        with_key: bool = False,
+    ) -> KStream:
+        """Left join: as :meth:`join`, but a record without a match is joined with None."""
+        return self._join(other, joiner, windows, stream_joined, joined, key_selector, named, with_key, True)
+
+    def _join(
+        self, other: Any, joiner: Any, windows: Any, stream_joined: Any, joined: Joined | None,
+        key_selector: Any, named: Named | str | None, with_key: bool, left: bool,
+    ) -> KStream:
+        from kstreams_nb.dsl.join_stream_table import join_table
+
+        op = "left_join" if left else "join"
+        if isinstance(windows, Joined) and joined is None:  # Kafka's join(table, joiner, Joined)
+            windows, joined = None, windows
+        _check_callable(joiner, f"{op}'s joiner", "(left, right) -> joined value")
+        if isinstance(other, KStream):
+            raise TopologyError(f"{op}: stream-stream joins are not available yet; join a KTable or a GlobalKTable")
+        expect("joined", joined, Joined)
+        return join_table(self, other, joiner, op, windows=windows, stream_joined=stream_joined, joined=joined,
+                          key_selector=key_selector, named=_name(named), with_key=with_key)
 
     def __repr__(self) -> str:
         return f"<KStream {self.name}>"

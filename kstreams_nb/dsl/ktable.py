@@ -11,6 +11,7 @@ from kstreams_nb.dsl._graph import GraphNode, InternalStreamsBuilder, ProcessorG
 from kstreams_nb.dsl._signatures import expect, named_and_materialized
 from kstreams_nb.dsl.kstream import KStream, _check_callable, _name
 from kstreams_nb.dsl.options import Grouped, Materialized, Named
+from kstreams_nb.errors import TopologyError
 from kstreams_nb.topology._builder import InternalTopologyBuilder
 
 if TYPE_CHECKING:
@@ -222,6 +223,49 @@ class KTable:
         _check_callable(selector, "group_by's selector", "(key, value) -> (new_key, new_value)")
         expect("grouped", grouped, Grouped)
         return KGroupedTable.from_table(self, selector, grouped or Grouped())
+
+    def join(
+        self, other: KTable, joiner: Callable[..., Any], named: Named | str | None = None,
+        materialized: Materialized | None = None, *, with_key: bool = False,
+    ) -> KTable:
+        """Inner join with ``other`` on the key: ``joiner(value, other_value)`` for keys present in both tables
+        (``joiner(key, value, other_value)`` with ``with_key=True``); a delete on either side deletes the result.
+
+        Example::
+
+            >>> from kstreams_nb.dsl import StreamsBuilder
+            >>> b = StreamsBuilder()
+            >>> b.table("users").join(b.table("cities"), lambda user, city: f"{user} in {city}").to_stream().to("out")
+        """
+        return self._join(other, joiner, "inner", named, materialized, with_key)
+
+    def left_join(
+        self, other: KTable, joiner: Callable[..., Any], named: Named | str | None = None,
+        materialized: Materialized | None = None, *, with_key: bool = False,
+    ) -> KTable:
+        """Left join with ``other``: every key of this table, ``joiner(value, None)`` while ``other`` lacks it."""
+        return self._join(other, joiner, "left", named, materialized, with_key)
+
+    def outer_join(
+        self, other: KTable, joiner: Callable[..., Any], named: Named | str | None = None,
+        materialized: Materialized | None = None, *, with_key: bool = False,
+    ) -> KTable:
+        """Outer join with ``other``: every key of either table (the missing side is None)."""
+        return self._join(other, joiner, "outer", named, materialized, with_key)
+
+    def _join(
+        self, other: KTable, joiner: Callable[..., Any], kind: str, named: Named | str | None,
+        materialized: Materialized | None, with_key: bool,
+    ) -> KTable:
+        from kstreams_nb.dsl.join_table_table import table_table_join
+
+        named, materialized = named_and_materialized(named, materialized)
+        expect("other", other, KTable)
+        if other is None:
+            raise TopologyError(f"{kind} join needs the other KTable, got None")
+        _check_callable(joiner, f"the {kind} join's joiner", "(value, other_value) -> result")
+        fn = joiner if with_key else (lambda _key, value, other_value: joiner(value, other_value))
+        return table_table_join(self, other, fn, kind, _name(named), materialized)
 
     def suppress(self, suppressed: Any) -> KTable:
         """Hold back updates until a window closes or a time limit passes (see ``Suppressed``)."""

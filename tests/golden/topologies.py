@@ -17,6 +17,7 @@ from kstreams_nb.dsl import (
     Branched,
     Consumed,
     Grouped,
+    Joined,
     Materialized,
     Named,
     Printed,
@@ -697,6 +698,50 @@ def dsl_suppress_named() -> Topology:
     return b.build()
 
 
+def dsl_stream_table_join() -> Topology:
+    """A stream-table join (the table is materialized for it), and a named left join of a re-keyed stream with an
+    unmaterialized filter of the same table (repartition named after the join; the lookup reads the source's
+    store)."""
+    b = StreamsBuilder()
+    clicks = b.stream("clicks")
+    users = b.table("users")
+    clicks.join(users, lambda c, u: c + u).to("enriched")
+    clicks.map(lambda k, v: (v, k)).left_join(
+        users.filter(lambda k, v: v is not None), lambda c, u: c + u, joined=Joined.as_("by-user")
+    ).to("by-user-out")
+    return b.build()
+
+
+def dsl_global_table_join() -> Topology:
+    """Global-table joins: a generated name (KSTREAM-LEFTJOIN- even for an inner join), and a named left join with
+    a named, materialized global table."""
+    b = StreamsBuilder()
+    products = b.global_table("products")
+    orders = b.stream("orders")
+    orders.join(products, lambda o, p: o + p, key_selector=lambda k, v: v).to("with-product")
+    regions = b.global_table("regions", Consumed.as_("regions"), Materialized.as_("regions-store"))
+    orders.left_join(regions, lambda o, r: o + r, key_selector=lambda k, v: k, named=Named.as_("with-region")).to(
+        "with-region-out"
+    )
+    return b.build()
+
+
+def dsl_table_table_join() -> Topology:
+    """Table-table joins: an unnamed inner join (both sources materialized for it), a named left join with a named
+    store, and an outer join of an unmaterialized filter with an unnamed Materialized (KTABLE-MERGE-STATE-STORE-)."""
+    b = StreamsBuilder()
+    left = b.table("left")
+    right = b.table("right")
+    left.join(right, lambda lv, rv: lv + rv).to_stream().to("inner-out")
+    left.left_join(
+        right, lambda lv, rv: lv + rv, Named.as_("left-join"), Materialized.as_("left-join-store")
+    ).to_stream().to("left-out")
+    left.filter(lambda k, v: v is not None).outer_join(
+        right, lambda lv, rv: lv + rv, materialized=Materialized.with_(Serdes.string(), Serdes.string())
+    ).to_stream().to("outer-out")
+    return b.build()
+
+
 DSL_TOPOLOGIES: list[Callable[[], Topology]] = [
     dsl_filter_map_chain,
     dsl_stateless_ops,
@@ -724,6 +769,9 @@ DSL_TOPOLOGIES: list[Callable[[], Topology]] = [
     dsl_rekey_grouping,
     dsl_count_unnamed_materialized,
     dsl_suppress_named,
+    dsl_stream_table_join,
+    dsl_global_table_join,
+    dsl_table_table_join,
 ]
 
 

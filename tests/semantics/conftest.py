@@ -9,10 +9,11 @@ skipped with the reason (``_replay.EXACTLY_ONCE_REQUIRED`` turns the skip into a
 
 Sessions that are not record-in/record-out are not replayed, and the reason is kept on the test's report:
 wall-clock time (``advance_wall_clock_time`` or wall-clock punctuations), global stores (the runtime bootstraps
-them before processing, the driver applies them in pipe order), an input that raised, or an output that depends
-on how partitions interleave before a repartition. ``test_replay_coverage`` (run last) fails when a whole run of
-the semantics suite replays fewer than ``MIN_REPLAYED_SESSIONS`` sessions. ``KSTREAMS_NB_REPLAY=0`` turns replay
-off.
+them before processing, the driver applies them in pipe order), an input that raised, an output that depends on
+how partitions interleave before a repartition, or a test marked ``replay_refused(reason)`` (e.g. inputs piped
+out of timestamp order across topics, which the runtime processes in timestamp order). ``test_replay_coverage``
+(run last) fails when a whole run of the semantics suite replays fewer than ``MIN_REPLAYED_SESSIONS`` sessions.
+``KSTREAMS_NB_REPLAY=0`` turns replay off.
 """
 
 from __future__ import annotations
@@ -33,6 +34,12 @@ from ._replay import AT_LEAST_ONCE, COVERAGE, EXACTLY_ONCE, Input, Session, plan
 REPLAY = os.environ.get("KSTREAMS_NB_REPLAY", "1") != "0"
 _HERE = Path(__file__).parent
 _COVERAGE_TEST = "test_replay_coverage"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "replay_refused(reason): the case is not record-in/record-out on the runtime (kept on the report)"
+    )
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -111,7 +118,10 @@ def runtime_replay(
     recording[0] = False
     if not REPLAY or report is None or not report.passed:
         return
+    refused = request.node.get_closest_marker("replay_refused")
     for drv, session in sessions:
+        if refused is not None:
+            session.refuse(str(refused.args[0]))
         if drv._compiled.global_topics:
             session.refuse("global stores")
         if drv._task is not None and len(drv._task.wall_punctuations):

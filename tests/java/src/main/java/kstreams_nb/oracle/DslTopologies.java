@@ -15,7 +15,9 @@ import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.kstream.Branched;
 import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.EmitStrategy;
+import org.apache.kafka.streams.kstream.GlobalKTable;
 import org.apache.kafka.streams.kstream.Grouped;
+import org.apache.kafka.streams.kstream.Joined;
 import org.apache.kafka.streams.kstream.KGroupedStream;
 import org.apache.kafka.streams.kstream.KGroupedTable;
 import org.apache.kafka.streams.kstream.KStream;
@@ -76,6 +78,9 @@ final class DslTopologies {
         out.put("dsl_rekey_grouping", DslTopologies::rekeyGrouping);
         out.put("dsl_count_unnamed_materialized", DslTopologies::countUnnamedMaterialized);
         out.put("dsl_suppress_named", DslTopologies::suppressNamed);
+        out.put("dsl_stream_table_join", DslTopologies::streamTableJoin);
+        out.put("dsl_global_table_join", DslTopologies::globalTableJoin);
+        out.put("dsl_table_table_join", DslTopologies::tableTableJoin);
     }
 
     static final Duration TEN_MINUTES = Duration.ofMinutes(10);
@@ -448,6 +453,47 @@ final class DslTopologies {
             .suppress(Suppressed.untilTimeLimit(Duration.ofSeconds(1), Suppressed.BufferConfig.unbounded()))
             .toStream()
             .to("table-limited");
+        return b.build();
+    }
+
+    // a stream-table join (the table is materialized for it), and a named left join of a re-keyed stream with an
+    // unmaterialized filter of the same table (repartition named after the join; the lookup reads the source's store)
+    static Topology streamTableJoin() {
+        final StreamsBuilder b = new StreamsBuilder();
+        final KStream<String, String> clicks = b.stream("clicks");
+        final KTable<String, String> users = b.table("users");
+        clicks.join(users, (c, u) -> c + u).to("enriched");
+        clicks.map((k, v) -> KeyValue.pair(v, k))
+            .leftJoin(users.filter((k, v) -> v != null), (c, u) -> c + u, Joined.as("by-user"))
+            .to("by-user-out");
+        return b.build();
+    }
+
+    // global-table joins: a generated name (KSTREAM-LEFTJOIN- even for an inner join), and a named left join with a
+    // named, materialized global table
+    static Topology globalTableJoin() {
+        final StreamsBuilder b = new StreamsBuilder();
+        final GlobalKTable<String, String> products = b.globalTable("products");
+        final KStream<String, String> orders = b.stream("orders");
+        orders.join(products, (k, v) -> v, (o, p) -> o + p).to("with-product");
+        final GlobalKTable<String, String> regions = b.globalTable("regions", Consumed.<String, String>as("regions"),
+            Materialized.as("regions-store"));
+        orders.leftJoin(regions, (k, v) -> k, (o, r) -> o + r, Named.as("with-region")).to("with-region-out");
+        return b.build();
+    }
+
+    // table-table joins: an unnamed inner join (both sources materialized for it), a named left join with a named
+    // store, and an outer join of an unmaterialized filter with an unnamed Materialized (KTABLE-MERGE-STATE-STORE-)
+    static Topology tableTableJoin() {
+        final StreamsBuilder b = new StreamsBuilder();
+        final KTable<String, String> left = b.table("left");
+        final KTable<String, String> right = b.table("right");
+        left.join(right, (l, r) -> l + r).toStream().to("inner-out");
+        left.leftJoin(right, (l, r) -> l + r, Named.as("left-join"), Materialized.as("left-join-store"))
+            .toStream().to("left-out");
+        left.filter((k, v) -> v != null)
+            .outerJoin(right, (l, r) -> l + r, Materialized.with(Serdes.String(), Serdes.String()))
+            .toStream().to("outer-out");
         return b.build();
     }
 }
