@@ -19,8 +19,16 @@ from kstreams_nb.dsl.options import (
 )
 from kstreams_nb.dsl.suppress import BufferConfig, BufferFullStrategy, Suppressed
 from kstreams_nb.dsl.table import Change
-from kstreams_nb.dsl.windowed import TimeWindowedKStream
-from kstreams_nb.dsl.windows import EmitStrategy, StrategyType, TimeWindowedSerde, TimeWindows, WindowedSerdes
+from kstreams_nb.dsl.windowed import SessionWindowedKStream, TimeWindowedKStream
+from kstreams_nb.dsl.windows import (
+    EmitStrategy,
+    JoinWindows,
+    SessionWindows,
+    StrategyType,
+    TimeWindowedSerde,
+    TimeWindows,
+    WindowedSerdes,
+)
 
 __all__ = [
     "Branched",
@@ -42,12 +50,15 @@ __all__ = [
     "Printed",
     "Produced",
     "Repartitioned",
+    "SessionWindowedKStream",
+    "SessionWindows",
     "StrategyType",
     "StreamJoined",
     "StreamsBuilder",
     "Suppressed",
     "TimeWindowedKStream",
     "TimeWindowedSerde",
+    "JoinWindows",
     "TimeWindows",
     "WindowedSerdes",
 ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 from kstreams_nb.dsl._graph import GraphNode, InternalStreamsBuilder, ProcessorGraphNode, RepartitionGraphNode
 from kstreams_nb.dsl._signatures import named_and_materialized
@@ -27,8 +27,8 @@ from kstreams_nb.dsl.table_aggregate import (
 from kstreams_nb.serdes import Serdes
 
 if TYPE_CHECKING:
-    from kstreams_nb.dsl.windowed import TimeWindowedKStream
-    from kstreams_nb.dsl.windows import TimeWindows
+    from kstreams_nb.dsl.windowed import SessionWindowedKStream, TimeWindowedKStream
+    from kstreams_nb.dsl.windows import SessionWindows, TimeWindows
 
 __all__ = ["KGroupedStream", "KGroupedTable"]
 
@@ -135,10 +135,18 @@ class KGroupedStream:
             lambda store: StreamAggregateSupplier(store, initializer, aggregator), None,
         )
 
-    def windowed_by(self, windows: TimeWindows) -> TimeWindowedKStream:
-        """Aggregate per time window (``TimeWindows``); returns a TimeWindowedKStream."""
-        from kstreams_nb.dsl.windowed import TimeWindowedKStream
+    @overload
+    def windowed_by(self, windows: SessionWindows) -> SessionWindowedKStream: ...
+    @overload
+    def windowed_by(self, windows: TimeWindows) -> TimeWindowedKStream: ...
+    def windowed_by(self, windows: TimeWindows | SessionWindows) -> TimeWindowedKStream | SessionWindowedKStream:
+        """Aggregate per time window (``TimeWindows``: a TimeWindowedKStream) or per session of activity
+        (``SessionWindows``: a SessionWindowedKStream)."""
+        from kstreams_nb.dsl.windowed import SessionWindowedKStream, TimeWindowedKStream
+        from kstreams_nb.dsl.windows import SessionWindows
 
+        if isinstance(windows, SessionWindows):
+            return SessionWindowedKStream(self, windows)
         return TimeWindowedKStream(self, windows)
 
     def __repr__(self) -> str:

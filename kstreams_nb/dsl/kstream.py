@@ -327,7 +327,7 @@ class KStream:
             >>> b.stream("orders").join(b.table("customers"), lambda order, customer: (order, customer)).name
             'KSTREAM-JOIN-0000000004'
         """
-        return self._join(other, joiner, windows, stream_joined, joined, key_selector, named, with_key, False)
+        return self._join(other, joiner, windows, stream_joined, joined, key_selector, named, with_key, "join")
 
     def left_join(
         self,
@@ -342,20 +342,45 @@ class KStream:
         with_key: bool = False,
     ) -> KStream:
         """Left join: as :meth:`join`, but a record without a match is joined with None."""
-        return self._join(other, joiner, windows, stream_joined, joined, key_selector, named, with_key, True)
+        return self._join(other, joiner, windows, stream_joined, joined, key_selector, named, with_key, "left_join")
+
+    def outer_join(
+        self,
+        other: KStream,
+        joiner: Callable[..., Any],
+        windows: Any = None,
+        *,
+        stream_joined: Any = None,
+        joined: Joined | None = None,
+        key_selector: Callable[[Any, Any], Any] | None = None,
+        named: Named | str | None = None,
+        with_key: bool = False,
+    ) -> KStream:
+        """Windowed outer join of two streams: as :meth:`join`, and records of either side without a match are
+        joined with None once their window closes."""
+        return self._join(other, joiner, windows, stream_joined, joined, key_selector, named, with_key, "outer_join")
 
     def _join(
         self, other: Any, joiner: Any, windows: Any, stream_joined: Any, joined: Joined | None,
-        key_selector: Any, named: Named | str | None, with_key: bool, left: bool,
+        key_selector: Any, named: Named | str | None, with_key: bool, op: str,
     ) -> KStream:
-        from kstreams_nb.dsl.join_stream_table import join_table
+        from kstreams_nb.dsl.join_stream_stream import stream_stream_join
+        from kstreams_nb.dsl.join_stream_table import _with_key, join_table
 
-        op = "left_join" if left else "join"
         if isinstance(windows, Joined) and joined is None:  # Kafka's join(table, joiner, Joined)
             windows, joined = None, windows
         _check_callable(joiner, f"{op}'s joiner", "(left, right) -> joined value")
         if isinstance(other, KStream):
-            raise TopologyError(f"{op}: stream-stream joins are not available yet; join a KTable or a GlobalKTable")
+            extra = [n for n, v in (("joined", joined), ("key_selector", key_selector), ("named", named))
+                     if v is not None]
+            if extra:
+                raise TopologyError(
+                    f"{op} of two streams takes no {' or '.join(extra)}: name it with stream_joined=StreamJoined"
+                    "...with_name(...)"
+                )
+            return stream_stream_join(self, other, _with_key(joiner, with_key), windows, stream_joined, op)
+        if op == "outer_join":
+            raise TopologyError(f"outer_join needs a KStream to join with, got {type(other).__name__}")
         expect("joined", joined, Joined)
         return join_table(self, other, joiner, op, windows=windows, stream_joined=stream_joined, joined=joined,
                           key_selector=key_selector, named=_name(named), with_key=with_key)

@@ -35,7 +35,7 @@ from kstreams_nb.errors import TopologyError
 from kstreams_nb.processor import Processor
 from kstreams_nb.records import Record, Windowed
 
-__all__ = ["EMIT_INTERVAL_CONFIG", "WindowAggregateSupplier"]
+__all__ = ["EMIT_INTERVAL_CONFIG", "WindowAggregateSupplier", "emit_settings", "log_null_key_skip", "note_emitted"]
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +43,35 @@ log = logging.getLogger(__name__)
 EMIT_INTERVAL_CONFIG = "__emit.interval.ms.kstreams.windowed.aggregation__"
 _DEFAULT_EMIT_INTERVAL_MS = 1000
 _NO_TIMESTAMP = -1
+
+
+def emit_settings(context: Any, store_name: str) -> tuple[int, int | None]:
+    """For emit on window close: the app's emit interval, and the last emitted close time the task committed
+    under ``store_name`` (InternalProcessorContext.processorMetadataForKey; the task applies its committed
+    metadata before it initializes its processors), or None."""
+    configs = getattr(context, "app_configs", None) or {}
+    interval = int(configs.get(EMIT_INTERVAL_CONFIG, _DEFAULT_EMIT_INTERVAL_MS))
+    read = getattr(context, "processor_metadata_for_key", None)
+    return interval, read(store_name) if read is not None else None
+
+
+def note_emitted(context: Any, store_name: str, close_time: int) -> None:
+    """Keep the close time of the last emission in the task's processor metadata (committed with offsets)."""
+    keep = getattr(context, "add_processor_metadata_key_value", None)
+    if keep is not None:
+        keep(store_name, close_time)
+
+
+def log_null_key_skip(context: Any) -> None:
+    """Kafka's warning for a record dropped by an aggregation because its key is null."""
+    meta = context.record_metadata
+    if meta is not None:
+        log.warning(
+            "Skipping record due to null key. topic=[%s] partition=[%s] offset=[%s]",
+            meta.topic, meta.partition, meta.offset,
+        )
+    else:
+        log.warning("Skipping record due to null key. Topic, partition, and offset not known.")
 
 
 class WindowAggregateSupplier:
@@ -71,7 +100,8 @@ class WindowAggregateSupplier:
     ) -> None:
         if not isinstance(windows, TimeWindows):
             raise TopologyError(
-                f"windowed aggregations take TimeWindows (SlidingWindows and SessionWindows are not supported yet), "
+                f"time-windowed aggregations take TimeWindows (SessionWindows use SessionWindowAggregateSupplier; "
+                f"SlidingWindows are not supported yet), "
                 f"got {type(windows).__name__}"
             )
         self.windows = windows
@@ -116,9 +146,9 @@ class _WindowAggregate(Processor):
         super().init(context)
         self.store = context.get_state_store(self.spec.store_name)
         if self.emit_final:
-            configs = getattr(context, "app_configs", None) or {}
-            self.emit_interval = int(configs.get(EMIT_INTERVAL_CONFIG, _DEFAULT_EMIT_INTERVAL_MS))
-            self._read_last_emit()
+            self.emit_interval, stored = emit_settings(context, self.spec.store_name)
+            if stored is not None and stored > self.last_emit_close:
+                self.last_emit_close = stored
 
     def process(self, record: Record) -> None:
         key = record.key
@@ -174,29 +204,12 @@ class _WindowAggregate(Processor):
                 self.emitted += 1
                 forward(Record._unchecked(windowed_key, Change(vt.value, None), vt.timestamp, headers))
         self.last_emit_close = close_time
-        keep = getattr(self.context, "add_processor_metadata_key_value", None)
-        if keep is not None:
-            keep(self.spec.store_name, close_time)
-
-    def _read_last_emit(self) -> None:
-        """The last emitted close time the task committed (InternalProcessorContext.processorMetadataForKey; the
-        task applies its committed metadata before it initializes its processors)."""
-        read = getattr(self.context, "processor_metadata_for_key", None)
-        stored = read(self.spec.store_name) if read is not None else None
-        if stored is not None and stored > self.last_emit_close:
-            self.last_emit_close = stored
+        note_emitted(self.context, self.spec.store_name, close_time)
 
     # ---- drops (off the happy path: logging is fine here)
     def _skip_null_key(self) -> None:
         self.dropped += 1
-        meta = self.context.record_metadata
-        if meta is not None:
-            log.warning(
-                "Skipping record due to null key. topic=[%s] partition=[%s] offset=[%s]",
-                meta.topic, meta.partition, meta.offset,
-            )
-        else:
-            log.warning("Skipping record due to null key. Topic, partition, and offset not known.")
+        log_null_key_skip(self.context)
 
     def _skip_expired(self, timestamp: int, start: int, end: int, close_time: int) -> None:
         self.dropped += 1

@@ -29,15 +29,16 @@ from kstreams_nb.dsl.aggregate import count_aggregator, count_initializer
 from kstreams_nb.dsl.kstream import _check_callable, _name
 from kstreams_nb.dsl.ktable import KTable, TableProcessorGraphNode
 from kstreams_nb.dsl.options import Materialized, Named
+from kstreams_nb.dsl.session_aggregate import SessionWindowAggregateSupplier
 from kstreams_nb.dsl.window_aggregate import WindowAggregateSupplier
-from kstreams_nb.dsl.windows import EmitStrategy, StrategyType, TimeWindowedSerde, TimeWindows
+from kstreams_nb.dsl.windows import EmitStrategy, SessionWindows, StrategyType, TimeWindowedSerde, TimeWindows
 from kstreams_nb.errors import TopologyError
 from kstreams_nb.serdes import Serdes
 
 if TYPE_CHECKING:
     from kstreams_nb.dsl.grouped import KGroupedStream
 
-__all__ = ["TimeWindowedKStream"]
+__all__ = ["SessionWindowedKStream", "TimeWindowedKStream"]
 
 _AGGREGATE = "KSTREAM-AGGREGATE-"
 _REDUCE = "KSTREAM-REDUCE-"
@@ -57,6 +58,22 @@ class _ReduceAggregator:
 
     def __call__(self, key: Any, value: Any, aggregate: Any) -> Any:
         return value if aggregate is None else self.reducer(aggregate, value)
+
+
+def _check_emit_strategy(emit_strategy: Any) -> None:
+    if not isinstance(emit_strategy, EmitStrategy):
+        raise TopologyError(
+            f"emit_strategy takes EmitStrategy.on_window_update() or EmitStrategy.on_window_close(), "
+            f"got {emit_strategy!r}"
+        )
+
+
+def _with_materialized_flags(builder: Any, m: Materialized) -> Any:
+    """``builder`` with Materialized's logging (and log config) and caching choices."""
+    builder = (
+        builder.with_logging_enabled(dict(m.log_config)) if m.logging_enabled else builder.with_logging_disabled()
+    )
+    return builder.with_caching_enabled() if m.caching_enabled else builder.with_caching_disabled()
 
 
 class TimeWindowedKStream:
@@ -79,7 +96,8 @@ class TimeWindowedKStream:
     ) -> None:
         if not isinstance(windows, TimeWindows):
             raise TopologyError(
-                "windowed_by() takes TimeWindows (SlidingWindows and SessionWindows are not supported yet), "
+                "TimeWindowedKStream takes TimeWindows (windowed_by() also takes SessionWindows; SlidingWindows "
+                "are not supported yet), "
                 f"got {type(windows).__name__}"
             )
         self._grouped = grouped
@@ -88,11 +106,7 @@ class TimeWindowedKStream:
 
     def emit_strategy(self, emit_strategy: EmitStrategy) -> TimeWindowedKStream:
         """A copy emitting with ``emit_strategy`` (on every update, the default, or once per closed window)."""
-        if not isinstance(emit_strategy, EmitStrategy):
-            raise TopologyError(
-                f"emit_strategy takes EmitStrategy.on_window_update() or EmitStrategy.on_window_close(), "
-                f"got {emit_strategy!r}"
-            )
+        _check_emit_strategy(emit_strategy)
         return TimeWindowedKStream(self._grouped, self.windows, emit_strategy)
 
     def count(self, named: Named | str | None = None, materialized: Materialized | None = None) -> KTable:
@@ -174,10 +188,155 @@ class TimeWindowedKStream:
             close = self._emit_strategy.type is StrategyType.ON_WINDOW_CLOSE
             supplier = Stores.in_memory_window_store(store_name, retention + 1 if close else retention, size, False)
         builder = Stores.timestamped_window_store_builder(supplier, key_serde, value_serde)
-        builder = (
-            builder.with_logging_enabled(dict(m.log_config)) if m.logging_enabled else builder.with_logging_disabled()
-        )
-        return builder.with_caching_enabled() if m.caching_enabled else builder.with_caching_disabled()
+        return _with_materialized_flags(builder, m)
 
     def __repr__(self) -> str:
         return f"<TimeWindowedKStream {self._grouped._node.name} {self.windows}>"
+
+
+class _CountMerger:
+    """Kafka's session count merger: the sum of both sessions' counts."""
+
+    __slots__ = ()
+
+    def __call__(self, key: Any, agg1: int, agg2: int) -> int:
+        return agg1 + agg2
+
+
+class _ReduceMerger:
+    """Kafka's ``mergerForAggregator``: the second session's aggregate reduced into the first."""
+
+    __slots__ = ("aggregator",)
+
+    def __init__(self, aggregator: _ReduceAggregator) -> None:
+        self.aggregator = aggregator
+
+    def __call__(self, key: Any, agg1: Any, agg2: Any) -> Any:
+        return self.aggregator(key, agg2, agg1)
+
+
+class SessionWindowedKStream:
+    """A grouped stream cut into sessions of activity (``windowed_by(SessionWindows)``): ``count``, ``reduce``
+    and ``aggregate`` run per key and session, merging sessions a record bridges.
+
+    The result is a KTable keyed by ``Windowed(key, Window(start, end))`` (both ends inclusive), kept in a
+    session store whose retention is ``Materialized.with_retention(...)`` or, by default, gap + grace. A merge
+    forwards a tombstone for each merged-away session. Names follow Kafka's SessionWindowedKStreamImpl.
+
+    Example::
+
+        >>> from kstreams_nb.dsl import StreamsBuilder
+        >>> from kstreams_nb.dsl.windows import SessionWindows
+        >>> b = StreamsBuilder()
+        >>> sessions = b.stream("clicks").group_by_key().windowed_by(
+        ...     SessionWindows.of_inactivity_gap_with_no_grace(30_000)).count()
+        >>> sessions.name
+        'KSTREAM-AGGREGATE-0000000002'
+    """
+
+    def __init__(
+        self, grouped: KGroupedStream, windows: SessionWindows, emit_strategy: EmitStrategy | None = None
+    ) -> None:
+        if not isinstance(windows, SessionWindows):
+            raise TopologyError(f"SessionWindowedKStream takes SessionWindows, got {type(windows).__name__}")
+        self._grouped = grouped
+        self.windows = windows
+        self._emit_strategy = emit_strategy or EmitStrategy.on_window_update()
+
+    def emit_strategy(self, emit_strategy: EmitStrategy) -> SessionWindowedKStream:
+        """A copy emitting with ``emit_strategy`` (on every update, the default, or once per closed session)."""
+        _check_emit_strategy(emit_strategy)
+        return SessionWindowedKStream(self._grouped, self.windows, emit_strategy)
+
+    def count(self, named: Named | str | None = None, materialized: Materialized | None = None) -> KTable:
+        """The number of records per key and session (records with a null key are dropped)."""
+        named, materialized = named_and_materialized(named, materialized)
+        if materialized is not None and materialized.store_name is None:
+            # Kafka burns a name here for topology compatibility (SessionWindowedKStreamImpl.count)
+            self._grouped._builder.new_store_name(_AGGREGATE)
+        return self._build(
+            _AGGREGATE, named, materialized, count_initializer, count_aggregator, _CountMerger(), Serdes.long()
+        )
+
+    def reduce(
+        self, reducer: Callable[[Any, Any], Any], named: Named | str | None = None,
+        materialized: Materialized | None = None,
+    ) -> KTable:
+        """Combine values per key and session with ``reducer(agg, value)`` (also used to merge sessions)."""
+        named, materialized = named_and_materialized(named, materialized)
+        _check_callable(reducer, "reduce's reducer", "(agg, value) -> agg")
+        aggregator = _ReduceAggregator(reducer)
+        return self._build(
+            _REDUCE, named, materialized, _reduce_initializer, aggregator, _ReduceMerger(aggregator),
+            self._grouped.value_serde,
+        )
+
+    def aggregate(
+        self,
+        initializer: Callable[[], Any],
+        aggregator: Callable[[Any, Any, Any], Any],
+        merger: Callable[[Any, Any, Any], Any],
+        named: Named | str | None = None,
+        materialized: Materialized | None = None,
+    ) -> KTable:
+        """Fold values per key and session: ``aggregator(key, value, agg)`` from ``initializer()``; when a record
+        bridges sessions, ``merger(key, agg1, agg2)`` combines their aggregates."""
+        named, materialized = named_and_materialized(named, materialized)
+        _check_callable(initializer, "aggregate's initializer", "() -> agg")
+        _check_callable(aggregator, "aggregate's aggregator", "(key, value, agg) -> agg")
+        _check_callable(merger, "aggregate's merger", "(key, agg1, agg2) -> agg")
+        return self._build(_AGGREGATE, named, materialized, initializer, aggregator, merger, None)
+
+    def _build(
+        self,
+        prefix: str,
+        named: Named | str | None,
+        materialized: Materialized | None,
+        initializer: Callable[[], Any],
+        aggregator: Callable[[Any, Any, Any], Any],
+        merger: Callable[[Any, Any, Any], Any],
+        default_value_serde: Any,
+    ) -> KTable:
+        from kstreams_nb.state.session import SessionWindowedSerde
+
+        grouped = self._grouped
+        builder = grouped._builder
+        m = materialized or Materialized()
+        store_name = m.store_name or builder.new_store_name(prefix)
+        key_serde = m.key_serde if m.key_serde is not None else grouped.key_serde
+        value_serde = m.value_serde if m.value_serde is not None else default_value_serde
+        name = builder.name_or_generate(_name(named), prefix)
+        store_builder = self._store_builder(store_name, m, key_serde, value_serde)
+        supplier = SessionWindowAggregateSupplier(
+            self.windows, store_name, self._emit_strategy, initializer, aggregator, merger
+        )
+        parent = grouped._source_for(store_name)
+        node = TableProcessorGraphNode(name, [parent], supplier, store_builder)
+        builder.add(node)
+        table_key_serde = SessionWindowedSerde(key_serde) if key_serde is not None else None
+        return KTable(builder, node, table_key_serde, value_serde, m.store_name)
+
+    def _store_builder(self, store_name: str, m: Materialized, key_serde: Any, value_serde: Any) -> Any:
+        """Kafka's SessionStoreMaterializer: a session store, retention checked against gap + grace."""
+        from kstreams_nb.state import Stores
+
+        gap, grace = self.windows.gap_ms, self.windows.grace_ms
+        supplier = m.supplier
+        if supplier is not None and (hasattr(supplier, "window_size") or not hasattr(supplier, "retention_period")):
+            raise TopologyError(
+                f"Materialized.as_() for a session-windowed aggregation needs a session store supplier "
+                f"(Stores.in_memory_session_store), got {supplier!r}"
+            )
+        retention = m.retention if m.retention is not None else gap + grace
+        if gap + grace > retention:
+            raise TopologyError(
+                f"The retention period of the session store {store_name} must be no smaller than the session "
+                f"inactivity gap plus the grace period. Got gap=[{gap}], grace=[{grace}], retention=[{retention}]"
+            )
+        if supplier is None:
+            supplier = Stores.in_memory_session_store(store_name, retention)
+        builder = Stores.session_store_builder(supplier, key_serde, value_serde)
+        return _with_materialized_flags(builder, m)
+
+    def __repr__(self) -> str:
+        return f"<SessionWindowedKStream {self._grouped._node.name} {self.windows}>"

@@ -26,6 +26,7 @@ from kstreams_nb.records import Window, Windowed
 
 __all__ = [
     "EmitStrategy",
+    "JoinWindows",
     "StrategyType",
     "TimeWindowedSerde",
     "TimeWindows",
@@ -114,6 +115,72 @@ class TimeWindows:
             windows[start] = Window(start, start + size)
             start += advance
         return windows
+
+
+@dataclass(frozen=True, slots=True)
+class JoinWindows:
+    """The time bounds of a stream-stream join: a left record at ``t`` joins right records in
+    ``[t - before_ms, t + after_ms]``; ``grace_ms`` is how long after a window closes late records are accepted.
+
+    Build them with :meth:`of_time_difference_with_no_grace` or :meth:`of_time_difference_and_grace`, then
+    optionally make them asymmetric with :meth:`before` / :meth:`after`. Durations are timedelta or int ms.
+
+    Example::
+
+        >>> JoinWindows.of_time_difference_and_grace(100, 10).after(50)
+        JoinWindows(before_ms=100, after_ms=50, grace_ms=10)
+        >>> JoinWindows.of_time_difference_with_no_grace(100).size_ms
+        200
+    """
+
+    before_ms: int
+    after_ms: int
+    grace_ms: int
+
+    def __post_init__(self) -> None:
+        if self.before_ms + self.after_ms < 0:
+            raise TopologyError("Window interval (ie, beforeMs+afterMs) must not be negative.")
+        if self.grace_ms < 0:
+            raise TopologyError(f"Grace period must not be negative, got {self.grace_ms} ms.")
+
+    @staticmethod
+    def of_time_difference_with_no_grace(time_difference: timedelta | int) -> JoinWindows:
+        """Records join when their timestamps differ by at most ``time_difference``; no late records."""
+        ms = duration_ms(time_difference, "time_difference")
+        return JoinWindows(ms, ms, 0)
+
+    @staticmethod
+    def of_time_difference_and_grace(
+        time_difference: timedelta | int, after_window_end: timedelta | int
+    ) -> JoinWindows:
+        """As :meth:`of_time_difference_with_no_grace`, accepting records ``after_window_end`` late."""
+        ms = duration_ms(time_difference, "time_difference")
+        return JoinWindows(ms, ms, duration_ms(after_window_end, "after_window_end"))
+
+    def before(self, time_difference: timedelta | int) -> JoinWindows:
+        """The same windows, reaching ``time_difference`` back from a left record (may be negative)."""
+        return JoinWindows(duration_ms(time_difference, "time_difference"), self.after_ms, self.grace_ms)
+
+    def after(self, time_difference: timedelta | int) -> JoinWindows:
+        """The same windows, reaching ``time_difference`` ahead of a left record (may be negative)."""
+        return JoinWindows(self.before_ms, duration_ms(time_difference, "time_difference"), self.grace_ms)
+
+    def grace(self, after_window_end: timedelta | int) -> JoinWindows:
+        """Always an error: the grace period is set by the factory (Kafka's deprecated ``grace()`` rule)."""
+        raise TopologyError(
+            "Cannot call grace() after setting grace value via of_time_difference_and_grace or "
+            "of_time_difference_with_no_grace."
+        )
+
+    @property
+    def size_ms(self) -> int:
+        """Kafka's ``size()``: ``before_ms + after_ms``."""
+        return self.before_ms + self.after_ms
+
+    @property
+    def grace_period_ms(self) -> int:
+        """Kafka's ``gracePeriodMs()``."""
+        return self.grace_ms
 
 
 class StrategyType(enum.Enum):
@@ -247,3 +314,53 @@ class WindowedSerdes:
     def time_windowed_serde_from(inner: Any, window_size: timedelta | int) -> _TimeWindowedSerdeClass:
         """A serde of ``Windowed`` keys whose inner keys use ``inner``."""
         return TimeWindowedSerde(inner, window_size)
+
+
+@dataclass(frozen=True, slots=True)
+class SessionWindows:
+    """Session windows (Kafka's ``SessionWindows``): records of a key less than ``inactivity_gap`` apart fall
+    into one session ``[first, last]`` (both ends inclusive); a record bridging two sessions merges them.
+
+    A session accepts records while its end is ``>= observed stream time - gap - grace``. Durations are
+    timedelta or int milliseconds.
+
+    Example::
+
+        >>> SessionWindows.of_inactivity_gap_and_grace(5, 2)
+        SessionWindows(gap_ms=5, grace_ms=2)
+        >>> SessionWindows.of_inactivity_gap_with_no_grace(timedelta(seconds=1)).inactivity_gap
+        1000
+    """
+
+    gap_ms: int
+    grace_ms: int
+
+    def __post_init__(self) -> None:
+        if self.gap_ms <= 0:
+            raise TopologyError(f"Gap time cannot be zero or negative, got {self.gap_ms} ms.")
+        if self.grace_ms < 0:
+            raise TopologyError(f"Grace period must not be negative, got {self.grace_ms} ms.")
+
+    @staticmethod
+    def of_inactivity_gap_with_no_grace(inactivity_gap: timedelta | int) -> SessionWindows:
+        """Sessions closing ``inactivity_gap`` after their last record, with no grace period."""
+        return SessionWindows(duration_ms(inactivity_gap, "inactivity_gap"), 0)
+
+    @staticmethod
+    def of_inactivity_gap_and_grace(
+        inactivity_gap: timedelta | int, after_window_end: timedelta | int
+    ) -> SessionWindows:
+        """Sessions accepting late records up to ``after_window_end`` after they close."""
+        return SessionWindows(
+            duration_ms(inactivity_gap, "inactivity_gap"), duration_ms(after_window_end, "after_window_end")
+        )
+
+    @property
+    def inactivity_gap(self) -> int:
+        """Kafka's ``inactivityGap()`` (ms)."""
+        return self.gap_ms
+
+    @property
+    def grace_period_ms(self) -> int:
+        """Kafka's ``gracePeriodMs()``."""
+        return self.grace_ms

@@ -24,7 +24,7 @@ import copy
 from collections.abc import Mapping
 from datetime import timedelta
 from types import MappingProxyType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from kstreams_nb._time import to_millis
 from kstreams_nb.errors import TopologyError
@@ -46,6 +46,9 @@ from kstreams_nb.state.suppliers import (
     PersistentWindowBytesStoreSupplier,
     WindowBytesStoreSupplier,
 )
+
+if TYPE_CHECKING:
+    from kstreams_nb.state.session import InMemorySessionBytesStoreSupplier, SessionStoreBuilder
 
 __all__ = [
     "KeyValueStoreBuilder",
@@ -335,6 +338,24 @@ class Stores:
         retention, size = _window_params(_check_name(name), retention_period, window_size)
         segment = max(retention // 2, 60_000)
         return PersistentWindowBytesStoreSupplier(name, retention, size, retain_duplicates, segment, timestamped=True)
+
+    @staticmethod
+    def in_memory_session_store(name: str, retention_period: int | timedelta) -> InMemorySessionBytesStoreSupplier:
+        """An in-memory session store supplier (``retention_period`` >= 0, ms or timedelta)."""
+        from kstreams_nb.state.session import InMemorySessionBytesStoreSupplier
+
+        retention = _window_params(_check_name(name), retention_period, 0)[0]
+        return InMemorySessionBytesStoreSupplier(name, retention)
+
+    @staticmethod
+    def session_store_builder(
+        supplier: InMemorySessionBytesStoreSupplier, key_serde: SerdeLike | None = None,
+        value_serde: SerdeLike | None = None,
+    ) -> SessionStoreBuilder:
+        """A builder of session stores (``Windowed`` keys, plain values)."""
+        from kstreams_nb.state.session import SessionStoreBuilder
+
+        return SessionStoreBuilder(supplier, key_serde, value_serde)
 
     @staticmethod
     def key_value_store_builder(

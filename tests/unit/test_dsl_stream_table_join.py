@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from kstreams_nb.dsl import Consumed, GlobalKTable, Joined, Materialized, Named, StreamsBuilder
+from kstreams_nb.dsl import Consumed, GlobalKTable, Joined, JoinWindows, Materialized, Named, StreamsBuilder
 from kstreams_nb.errors import TopologyError
 from kstreams_nb.serdes import Serdes
 from kstreams_nb.testing import TopologyTestDriver
@@ -39,13 +39,13 @@ def stores_of(builder: StreamsBuilder) -> dict[str, tuple[str, ...]]:
             if isinstance(n, DescribedProcessor)}
 
 
-def test_stream_stream_join_is_refused_until_available() -> None:
+def test_a_stream_stream_join_needs_join_windows_and_left_outer_wait() -> None:
     b = StreamsBuilder()
     a, other = b.stream("a"), b.stream("b")
-    with pytest.raises(TopologyError, match="stream-stream joins are not available yet"):
+    with pytest.raises(TopologyError, match="needs windows=JoinWindows"):
         a.join(other, concat)
-    with pytest.raises(TopologyError, match="stream-stream joins are not available yet"):
-        a.left_join(other, concat)
+    with pytest.raises(TopologyError, match="not available yet"):
+        a.left_join(other, concat, JoinWindows.of_time_difference_with_no_grace(100))
 
 
 @pytest.mark.parametrize(
