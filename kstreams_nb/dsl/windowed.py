@@ -76,6 +76,33 @@ def _with_materialized_flags(builder: Any, m: Materialized) -> Any:
     return builder.with_caching_enabled() if m.caching_enabled else builder.with_caching_disabled()
 
 
+def _windowed_table(
+    grouped: Any,
+    prefix: str,
+    named: Named | str | None,
+    materialized: Materialized | None,
+    default_value_serde: Any,
+    store_builder: Callable[[str, Materialized, Any, Any], Any],
+    supplier: Callable[[str], Any],
+    table_key_serde: Callable[[Any], Any],
+) -> KTable:
+    """The windowed KSTREAM-AGGREGATE / KSTREAM-REDUCE node of a time- or session-windowed stream: the store named
+    before the processor (Kafka's numbering), serdes from Materialized else the grouping, the result table keyed by
+    windowed keys."""
+    builder = grouped._builder
+    m = materialized or Materialized()
+    store_name = m.store_name or builder.new_store_name(prefix)
+    key_serde = m.key_serde if m.key_serde is not None else grouped.key_serde
+    value_serde = m.value_serde if m.value_serde is not None else default_value_serde
+    name = builder.name_or_generate(_name(named), prefix)
+    stores = store_builder(store_name, m, key_serde, value_serde)
+    processor = supplier(store_name)
+    node = TableProcessorGraphNode(name, [grouped._source_for(store_name)], processor, stores)
+    builder.add(node)
+    return KTable(builder, node, table_key_serde(key_serde) if key_serde is not None else None, value_serde,
+                  m.store_name)
+
+
 class TimeWindowedKStream:
     """A grouped stream cut into time windows; ``count``, ``reduce`` and ``aggregate`` run per key and window.
 
@@ -150,20 +177,12 @@ class TimeWindowedKStream:
         aggregator: Callable[[Any, Any, Any], Any],
         default_value_serde: Any,
     ) -> KTable:
-        grouped = self._grouped
-        builder = grouped._builder
-        m = materialized or Materialized()
-        store_name = m.store_name or builder.new_store_name(prefix)
-        key_serde = m.key_serde if m.key_serde is not None else grouped.key_serde
-        value_serde = m.value_serde if m.value_serde is not None else default_value_serde
-        name = builder.name_or_generate(_name(named), prefix)
-        store_builder = self._store_builder(store_name, m, key_serde, value_serde)
-        supplier = WindowAggregateSupplier(self.windows, store_name, self._emit_strategy, initializer, aggregator)
-        parent = grouped._source_for(store_name)
-        node = TableProcessorGraphNode(name, [parent], supplier, store_builder)
-        builder.add(node)
-        table_key_serde = TimeWindowedSerde(key_serde, self.windows.size_ms) if key_serde is not None else None
-        return KTable(builder, node, table_key_serde, value_serde, m.store_name)
+        windows = self.windows
+        return _windowed_table(
+            self._grouped, prefix, named, materialized, default_value_serde, self._store_builder,
+            lambda store: WindowAggregateSupplier(windows, store, self._emit_strategy, initializer, aggregator),
+            lambda key_serde: TimeWindowedSerde(key_serde, windows.size_ms),
+        )
 
     def _store_builder(self, store_name: str, m: Materialized, key_serde: Any, value_serde: Any) -> Any:
         """Kafka's WindowStoreMaterializer: a timestamped window store, retention checked against size + grace."""
@@ -299,22 +318,13 @@ class SessionWindowedKStream:
     ) -> KTable:
         from kstreams_nb.state.session import SessionWindowedSerde
 
-        grouped = self._grouped
-        builder = grouped._builder
-        m = materialized or Materialized()
-        store_name = m.store_name or builder.new_store_name(prefix)
-        key_serde = m.key_serde if m.key_serde is not None else grouped.key_serde
-        value_serde = m.value_serde if m.value_serde is not None else default_value_serde
-        name = builder.name_or_generate(_name(named), prefix)
-        store_builder = self._store_builder(store_name, m, key_serde, value_serde)
-        supplier = SessionWindowAggregateSupplier(
-            self.windows, store_name, self._emit_strategy, initializer, aggregator, merger
+        windows = self.windows
+        return _windowed_table(
+            self._grouped, prefix, named, materialized, default_value_serde, self._store_builder,
+            lambda store: SessionWindowAggregateSupplier(
+                windows, store, self._emit_strategy, initializer, aggregator, merger),
+            SessionWindowedSerde,
         )
-        parent = grouped._source_for(store_name)
-        node = TableProcessorGraphNode(name, [parent], supplier, store_builder)
-        builder.add(node)
-        table_key_serde = SessionWindowedSerde(key_serde) if key_serde is not None else None
-        return KTable(builder, node, table_key_serde, value_serde, m.store_name)
 
     def _store_builder(self, store_name: str, m: Materialized, key_serde: Any, value_serde: Any) -> Any:
         """Kafka's SessionStoreMaterializer: a session store, retention checked against gap + grace."""

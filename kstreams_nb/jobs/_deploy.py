@@ -105,10 +105,6 @@ def _check_process_config(config: Mapping[str, Any]) -> None:
         )
 
 
-def _registry(home: str | os.PathLike[str] | None) -> Registry:
-    return Registry(home)
-
-
 def deploy(
     topology: Any,
     config: Mapping[str, Any],
@@ -157,7 +153,7 @@ def deploy(
         "sys_path": [str(Path.cwd()), *[p for p in sys.path if p]],
         "stop_timeout": stop_timeout,
     })
-    registry = _registry(home)
+    registry = Registry(home)
     if replace:
         with contextlib.suppress(JobError):
             existing = Job(registry.find(job_name), registry=registry)
@@ -339,7 +335,7 @@ def _stop_thread_jobs() -> None:
 def list_jobs(*, home: str | os.PathLike[str] | None = None, registry: Registry | None = None) -> list[Job]:
     """Every job: this process's thread jobs, then the process jobs of the registry (running or not; unreadable
     records are skipped and listed in ``registry.problems``)."""
-    registry = registry or _registry(home)
+    registry = registry or Registry(home)
     return [*_local.values(), *(Job(r, registry=registry) for r in registry.records())]
 
 
@@ -348,6 +344,6 @@ def attach(name: str, *, home: str | os.PathLike[str] | None = None) -> Job:
     in the registry, from any kernel or shell. JobError lists the known names when there is none."""
     if name in _local:
         return _local[name]
-    registry = _registry(home)
+    registry = Registry(home)
     return Job(registry.find(name), registry=registry)
 
