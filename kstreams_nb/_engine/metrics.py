@@ -32,7 +32,7 @@ from kstreams_nb._time import Clock
 from kstreams_nb.config import StreamsConfig
 from kstreams_nb.records import Record, TopicPartition
 
-__all__ = ["LagSource", "MetricName", "StreamsMetrics", "ThreadMetrics", "count_node_records"]
+__all__ = ["LagSource", "MetricName", "StreamsMetrics", "ThreadMetrics", "count_node_records", "task_dropped"]
 
 THREAD_GROUP = "stream-thread-metrics"
 TASK_GROUP = "stream-task-metrics"
@@ -124,6 +124,24 @@ class ThreadMetrics:
             self.commit_ms_max = took / 1e6
 
 
+def task_dropped(task: Any) -> int:
+    """A task's dropped records, as Kafka's task-level ``dropped-records`` sensor counts them: records the task
+    skipped (a deserialization handler's skip, a negative timestamp), records its processors dropped (a null key or
+    value in an aggregation or a join, a record for an expired window: each processor keeps a ``dropped`` count)
+    and records its window and session stores refused as expired (``dropped_records`` of the innermost store)."""
+    total = int(task.dropped)
+    for node in list(task.nodes.values()):
+        total += int(getattr(getattr(node, "processor", None), "dropped", 0) or 0)
+    for store in list(task.stores.values()):
+        while store is not None:
+            dropped = getattr(store, "dropped_records", None)
+            if isinstance(dropped, int):
+                total += dropped
+                break
+            store = getattr(store, "wrapped", None)
+    return total
+
+
 def count_node_records(nodes: Mapping[str, Node], config: StreamsConfig) -> dict[str, list[int]] | None:
     """At ``metrics.recording.level=DEBUG``, wrap each processor and sink node's entry point with a counter and
     return name -> ``[count]``; otherwise change nothing and return None. Source nodes are not wrapped: their
@@ -213,7 +231,7 @@ class StreamsMetrics:
             tags = {**thread_tags, "task-id": str(task.task_id)}
             start = task.created_ms
             counter("process", TASK_GROUP, tags, task.processed, start)
-            counter("dropped-records", TASK_GROUP, tags, task.dropped, start)
+            counter("dropped-records", TASK_GROUP, tags, task_dropped(task), start)
             counter("restore", TASK_GROUP, tags, task.restored, start)
             out[MetricName("restore-remaining-records-total", TASK_GROUP, tags)] = float(
                 sum(task.restore_remaining.values())

@@ -17,12 +17,15 @@ Example::
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict, deque
 from collections.abc import Mapping
 from contextlib import nullcontext
 from datetime import timedelta
+from types import SimpleNamespace
 from typing import Any
 
+from kstreams_nb._engine.metrics import MetricName, StreamsMetrics, ThreadMetrics
 from kstreams_nb._engine.processor_topology import compile_topology
 from kstreams_nb._engine.task import StreamTask, default_serde
 from kstreams_nb._time import ManualClock, to_millis
@@ -100,6 +103,8 @@ class TopologyTestDriver:
         self._routes: dict[str, tuple[TopicPartition | None, bool]] = {}
         self._feeds_back: dict[str, bool] = {}
         self._closed = False
+        self._metrics = StreamsMetrics(self._clock, self.config)
+        self._thread_metrics = ThreadMetrics(self._clock)
         self.key_serde = default_serde(self.config, "default.key.serde")
         self.value_serde = default_serde(self.config, "default.value.serde")
 
@@ -224,6 +229,31 @@ class TopologyTestDriver:
         if not hasattr(store, "fetch"):
             raise UnknownStateStoreError(f"state store {name!r} is not a window store ({type(store).__name__})")
         return store
+
+    def get_session_store(self, name: str) -> Any:
+        """The session store ``name`` (Kafka's ``getSessionStore``): ``fetch(key)`` gives its sessions."""
+        store = self.get_state_store(name)
+        if not hasattr(store, "find_sessions"):
+            raise UnknownStateStoreError(f"state store {name!r} is not a session store ({type(store).__name__})")
+        return store
+
+    # ------------------------------------------------------------------ metrics
+    def metrics(self) -> dict[MetricName, float]:
+        """Kafka's metric names and values for the driver's task ``0_0`` (Kafka's ``TopologyTestDriver.metrics``):
+        "stream-task-metrics" ``process-total`` and ``dropped-records-total`` (records dropped for a null key or
+        value, an expired window, a handler's skip) with their rates, and the thread's own.
+
+        Example: ``driver.metrics()[MetricName("dropped-records-total", "stream-task-metrics", {"thread-id":
+        threading.current_thread().name, "task-id": "0_0"})]``.
+        """
+        tasks = {} if self._task is None else {self._task.task_id: self._task}
+        thread = SimpleNamespace(
+            name=threading.current_thread().name,
+            metrics=self._thread_metrics,
+            tasks=SimpleNamespace(tasks=tasks),
+            is_alive=lambda: True,
+        )
+        return self._metrics.read(self.application_id, [thread])
 
     # ------------------------------------------------------------------ engine side
     def _check_open(self) -> None:

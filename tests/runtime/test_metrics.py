@@ -159,3 +159,29 @@ def test_metrics_can_be_read_from_another_thread_while_processing(broker: tuple[
     assert sum(final.values()) == 5000
     for earlier, later in itertools.pairwise(seen):
         assert all(later.get(thread, v) >= v for thread, v in earlier.items())
+
+
+def test_records_dropped_by_dsl_processors_are_counted_per_task(broker: tuple[str, EmbeddedBroker]) -> None:
+    """Kafka's task-level dropped-records sensor also counts what processors drop: a null-key record in a
+    count (KStreamAggregate's "Skipping record due to null key or value"), a stream-table join's null-value
+    record, and a record for an expired window."""
+    from kstreams_nb.dsl import Consumed, StreamsBuilder, TimeWindows
+
+    name, b = broker
+    for topic in ("in", "table"):
+        b.create_topic(topic, 1)
+    builder = StreamsBuilder()
+    stream = builder.stream("in", Consumed.with_(S, S))
+    stream.group_by_key().count()
+    stream.group_by_key().windowed_by(TimeWindows.of_size_with_no_grace(10)).count()
+    stream.join(builder.table("table", Consumed.with_(S, S)), lambda v, t: v).to("out")
+    produce(b, "in", "a", "v", 100)
+    produce(b, "in", "a", "v", 50)  # its window [50, 60) closed at stream time 100: expired for the window count
+    b.produce("in", None, b"v", timestamp=101)  # a null key: the count and the join drop it
+    with KafkaStreams(builder.build(), config(name)) as streams:
+        start_running(streams)
+        assert streams.wait_until_processed(timeout=10)
+        values = streams.metrics()
+    # join: a and a miss the empty table (not dropped), the null key is dropped; counts: the null key twice;
+    # window count: the expired record once
+    assert _one(values, "dropped-records-total", "stream-task-metrics") == 4

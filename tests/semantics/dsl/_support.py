@@ -104,3 +104,12 @@ def TOSTRING_REMOVER(key: Any, value: Any, agg: Any) -> str:
 
 def STRING_INIT() -> str:
     return "0"
+
+
+def dropped_records_total(driver: Any) -> float:
+    """The driver task's ``dropped-records-total`` (Kafka's TaskMetrics), read through ``driver.metrics()`` as
+    Kafka's tests read it (``getMetricByName(driver.metrics(), "dropped-records-total", "stream-task-metrics")``)."""
+    found = [v for m, v in driver.metrics().items()
+             if m.name == "dropped-records-total" and m.group == "stream-task-metrics"]
+    assert len(found) == 1, found
+    return float(found[0])

@@ -410,3 +410,23 @@ def test_describe() -> None:
       <-- KTABLE-TOSTREAM-0000000007
 
 """
+
+
+def test_driver_gives_the_session_store_by_name() -> None:
+    """TopologyTestDriver.getSessionStore: the count's session store holds the merged session."""
+    from kstreams_nb.dsl import Materialized, SessionWindows, StreamsBuilder
+    from kstreams_nb.errors import UnknownStateStoreError
+    from kstreams_nb.testing import TopologyTestDriver
+
+    builder = StreamsBuilder()
+    grouped = builder.stream("in").group_by_key()
+    grouped.windowed_by(SessionWindows.of_inactivity_gap_with_no_grace(10)).count(Materialized.as_("sessions"))
+    grouped.count(Materialized.as_("totals"))
+    with TopologyTestDriver(builder.build()) as driver:
+        topic = driver.create_input_topic("in")
+        topic.pipe_input("a", "1", 0)
+        topic.pipe_input("a", "2", 5)
+        store = driver.get_session_store("sessions")
+        assert [(w.key, w.window.start, w.window.end, v) for w, v in store.fetch("a")] == [("a", 0, 5, 2)]
+        with pytest.raises(UnknownStateStoreError, match="not a session store"):
+            driver.get_session_store("totals")

@@ -34,7 +34,7 @@ from kstreams_nb.serdes import Serdes
 from kstreams_nb.testing import TopologyTestDriver
 
 from ._support import KeyValueTimestamp as KVT
-from ._support import MockProcessorSupplier, streams_config
+from ._support import MockProcessorSupplier, dropped_records_total, streams_config
 
 S, INT = Serdes.string(), Serdes.integer()
 STREAM_TOPIC, TABLE_TOPIC, GLOBAL_TOPIC, OUTPUT = "streamTopic", "tableTopic", "globalTableTopic", "output"
@@ -202,7 +202,8 @@ def test_join_should_log_and_count_when_skipping_null_left_key_or_value(
     inner: StreamTableCase, caplog: pytest.LogCaptureFixture, key: Any, value: Any
 ) -> None:
     """KStreamKTableJoinTest.shouldLogAndMeterWhenSkippingNullLeftKey / shouldLogAndMeterWhenSkippingNullLeftValue
-    (the drop is counted by the join processor)."""
+    (the drop is counted in the task's dropped-records metric, as Kafka's test reads it)."""
+    assert dropped_records_total(inner.driver) == 0.0
     with caplog.at_level(logging.WARNING):
         inner.stream_topic.pipe_input(key, value)
     assert ("Skipping record due to null join key or value. topic=[streamTopic] partition=[0] offset=[0]"
@@ -210,6 +211,7 @@ def test_join_should_log_and_count_when_skipping_null_left_key_or_value(
     inner.check()
     join = next(p for p in _processors(inner.driver) if isinstance(p, _StreamTableJoin))
     assert join.dropped == 1
+    assert dropped_records_total(inner.driver) == 1.0
 
 
 def _processors(driver: TopologyTestDriver) -> list[Any]:
