@@ -76,7 +76,8 @@ class InMemorySessionStore:
         (b'v', None)
     """
 
-    __slots__ = ("_ends", "_name", "_observed", "_open", "_retention", "_slack", "_times", "dropped_records")
+    __slots__ = ("_ends", "_keys", "_name", "_observed", "_open", "_retention", "_slack", "_times",
+                 "dropped_records")
 
     def __init__(self, name: str, retention_period: int) -> None:
         self._name = name
@@ -84,6 +85,8 @@ class InMemorySessionStore:
         self._slack = max(retention_period // 2, 60_000)
         self._ends: dict[int, dict[bytes, dict[int, bytes]]] = {}
         self._times: list[int] = []  # sorted session ends
+        #: key -> {(end, start): value}: the same sessions by key, so one key's lookups need not scan every end
+        self._keys: dict[bytes, dict[tuple[int, int], bytes]] = {}
         self._observed = -1
         self._open = False
         #: records dropped because their session had expired
@@ -120,6 +123,7 @@ class InMemorySessionStore:
         """Drop the data."""
         self._ends.clear()
         self._times.clear()
+        self._keys.clear()
         self._open = False
 
     def restore_batch(self, batch: Sequence[RestoreRecord]) -> None:
@@ -133,8 +137,14 @@ class InMemorySessionStore:
         min_live = max(0, self._observed - self._retention - self._slack + 1)
         if times and times[0] < min_live:
             i = bisect_left(times, min_live)
+            keys = self._keys
             for t in times[:i]:
-                del self._ends[t]
+                for key, sessions in self._ends.pop(t).items():
+                    mine = keys[key]
+                    for start in sessions:
+                        del mine[(t, start)]
+                    if not mine:
+                        del keys[key]
             del times[:i]
 
     def put(self, key: bytes, start: int, end: int, value: bytes | None) -> None:
@@ -151,7 +161,11 @@ class InMemorySessionStore:
         if value is None:
             if by_key is not None and key in by_key:
                 sessions = by_key[key]
-                sessions.pop(start, None)
+                if sessions.pop(start, None) is not None:
+                    mine = self._keys[key]
+                    del mine[(end, start)]
+                    if not mine:
+                        del self._keys[key]
                 if not sessions:
                     del by_key[key]
                 if not by_key:
@@ -162,6 +176,7 @@ class InMemorySessionStore:
             by_key = self._ends[end] = {}
             insort(self._times, end)
         by_key.setdefault(key, {})[start] = value
+        self._keys.setdefault(key, {})[(end, start)] = value
 
     def remove(self, key: bytes, start: int, end: int) -> None:
         """Remove the session (a put of None)."""
@@ -178,6 +193,13 @@ class InMemorySessionStore:
                  latest_start: int) -> list[tuple[Windowed[bytes], bytes]]:
         self._remove_expired()
         out: list[tuple[Windowed[bytes], bytes]] = []
+        if key_from is not None and key_from == key_to:  # one key: its own sessions, ordered by end then start
+            mine = self._keys.get(key_from)
+            if mine:
+                for (end, start) in sorted(mine):
+                    if earliest_end <= end <= latest_end and start <= latest_start:
+                        out.append((Windowed(key_from, Window(start, end)), mine[(end, start)]))
+            return out
         times = self._times
         for end in times[bisect_left(times, earliest_end):]:
             if end > latest_end:
