@@ -1,13 +1,14 @@
 # %% [markdown]
-# # 3. The Streams DSL: branching and windowed counts
+# # 3. The Streams DSL: branching, windowed counts, joins and sessions
 #
 # The **Streams DSL** provides the operations stream processing needs most (filter, map, branch, group, count,
 # aggregate, join, windows ...) as methods; each adds processors to the topology for you. This notebook builds the
-# two DSL examples of the workshop:
+# the DSL examples of the workshop:
 #
 # 1. **branching** a topic by the value of its messages;
 # 2. **counting what arrived in the last 10 minutes**, with tumbling and hopping windows, a grace period for late
-#    records, and final results only (`suppress`).
+#    records, and final results only (`suppress`);
+# 3. **joins** of a stream with a table and of two streams, and **session windows**.
 #
 # Every step is previewed on a few records with fixed timestamps: `preview(...)` keeps the records of **each
 # node**, so an intermediate stream needs no sink topic to be seen.
@@ -15,7 +16,7 @@
 # %%
 from datetime import timedelta
 
-from kstreams_nb.dsl import BufferConfig, Branched, Named, Suppressed, TimeWindows
+from kstreams_nb.dsl import BufferConfig, Branched, JoinWindows, Named, SessionWindows, Suppressed, TimeWindows
 from kstreams_nb.notebook import NotebookBuilder, explore, preview, records
 
 MINUTE = 60_000  # timestamps are epoch milliseconds; these examples start at 0
@@ -86,7 +87,8 @@ clicks = records([
     ("bob", "/pay", 7 * MINUTE),     # too late: dropped
     ("bob", "/home", 21 * MINUTE),
 ])
-clicks_by_user = nb.stream("clicks").group_by_key()
+click_stream = nb.stream("clicks")
+clicks_by_user = click_stream.group_by_key()
 
 # %%
 tumbling = clicks_by_user.windowed_by(
@@ -137,7 +139,79 @@ p.node(final)
 # arrived, `[10 min, 20 min)` when the click at 21 min arrived. `[20 min, 30 min)` is still open: its count waits
 # in the buffer.
 #
-# ## 4. The whole program
+# ## 4. Joins: enriching a stream with a table, matching two streams
+#
+# A **stream-table join** looks each stream record up in a table **as the table is at that moment**: a click is
+# joined with the user's profile as it was when the click arrived. A record whose key is not in the table yet is
+# dropped by `join`; `left_join` keeps it with `None` for the table side. Only the stream side triggers a result:
+# a later profile update does not re-emit old clicks.
+
+# %%
+profiles = records([
+    ("alice", "Alice (Berlin)", 0),
+    ("bob", "Bob (Lyon)", 2 * MINUTE),
+    ("alice", "Alice (Paris)", 9 * MINUTE),  # alice moved: later clicks see the new profile
+])
+users = nb.table("users")
+enriched = click_stream.left_join(users, lambda page, profile: f"{page} by {profile}")
+enriched.to("clicks-enriched")
+
+p = preview(nb, {"clicks": clicks, "users": profiles})
+p.node(enriched)
+
+# %% [markdown]
+# Bob's first click (3 min) came after his profile (2 min), so it is enriched; alice's clicks before 9 min see
+# `Berlin`, those after see `Paris`. The late clicks are joined like any other: a stream-table join has no
+# window, so it does not drop late records.
+#
+# A **stream-stream join** matches records of two streams with the same key whose timestamps are close enough:
+# `JoinWindows.of_time_difference_with_no_grace(d)` pairs records at most `d` apart, whichever came first.
+# Both sides keep their recent records in a window store, and each arrival is joined with every match already
+# there. Here a search is matched with the clicks that follow it within 2 minutes:
+
+# %%
+searches = records([
+    ("alice", "shoes", 0),
+    ("bob", "books", 2 * MINUTE),
+    ("alice", "hats", 7 * MINUTE),
+])
+matched = nb.stream("searches").join(
+    click_stream,
+    lambda search, page: f"searched {search!r}, then opened {page}",
+    JoinWindows.of_time_difference_with_no_grace(timedelta(minutes=2)),
+)
+matched.to("search-clicks")
+
+p = preview(nb, {"clicks": clicks, "searches": searches})
+p.node(matched)
+
+# %% [markdown]
+# alice's search at 0 matched her click at 1 min, and her search at 7 min the click at 8 min; bob's search at 2
+# min matched his click at 3 min. Clicks with no search within 2 minutes produce nothing (`left_join` and
+# `outer_join` would emit them with `None` once the window has closed).
+#
+# ## 5. Sessions: activity separated by a gap
+#
+# A **session window** has no fixed size: it groups the records of a key that are at most an **inactivity gap**
+# apart. `SessionWindows.of_inactivity_gap_with_no_grace(gap)` starts a new session after `gap` without a
+# record; a record that falls between two sessions **merges** them. A merge removes the old sessions: the count
+# emits a `None` (a tombstone) for each merged-away session, then the merged session's count.
+
+# %%
+sessions = clicks_by_user.windowed_by(SessionWindows.of_inactivity_gap_with_no_grace(timedelta(minutes=5))).count()
+sessions.to_stream().to("clicks-per-session")
+
+p = preview(nb, {"clicks": clicks})
+p.node(sessions)
+
+# %% [markdown]
+# alice's clicks at 1 and 8 min are 7 minutes apart: two sessions. Her clicks at 10.5 and 12 min extend the
+# second one to `[8 min, 12 min]` with 3 clicks; each growth first deletes the shorter session (the rows with
+# `None`). bob's late click at 7 min merges with his session at 9 min into `[7 min, 9 min]`; his session at 3 min
+# was not merged: a session is kept only for the gap (plus the grace) after it ends, and the stream time was
+# already 12 min. His click at 21 min starts a new session.
+#
+# ## 6. The whole program
 #
 # The builder draws the topology it would build (evaluate it as the last expression of a cell):
 
