@@ -742,6 +742,83 @@ def dsl_table_table_join() -> Topology:
     return b.build()
 
 
+# ---- DSL part 2: twins of tests/java/src/main/java/kstreams_nb/oracle/DslJoinTopologies.java
+
+FIVE_MINUTES = timedelta(minutes=5)
+
+
+def dsl_stream_stream_join() -> Topology:
+    """An unnamed inner join with default stores (KSTREAM-JOINTHIS-/JOINOTHER-...-store), and one with grace and
+    asymmetric windows."""
+    from kstreams_nb.dsl.windows import JoinWindows
+
+    b = StreamsBuilder()
+    left = b.stream("left")
+    right = b.stream("right")
+    left.join(right, lambda lv, rv: lv + rv, JoinWindows.of_time_difference_with_no_grace(FIVE_MINUTES)).to("joined")
+    graced = JoinWindows.of_time_difference_and_grace(FIVE_MINUTES, ONE_MINUTE).after(ONE_MINUTE)
+    left.join(right, lambda lv, rv: lv + rv, graced).to("joined-2")
+    return b.build()
+
+
+def dsl_stream_stream_join_named() -> Topology:
+    """StreamJoined: a processor name and a store name, a processor name only, a store name only."""
+    from kstreams_nb.dsl import StreamJoined
+    from kstreams_nb.dsl.windows import JoinWindows
+
+    b = StreamsBuilder()
+    left = b.stream("left")
+    right = b.stream("right")
+    windows = JoinWindows.of_time_difference_and_grace(FIVE_MINUTES, ONE_MINUTE)
+    joiner: Callable[[Any, Any], Any] = lambda lv, rv: lv + rv  # noqa: E731
+    left.join(right, joiner, windows, stream_joined=StreamJoined.as_("pairs").with_name("pair-join")).to("both")
+    strings = StreamJoined.with_(Serdes.string(), Serdes.string(), Serdes.string())
+    left.join(right, joiner, windows, stream_joined=strings.with_name("name-only")).to("name-only-out")
+    left.join(right, joiner, windows, stream_joined=StreamJoined.as_("store-only")).to("store-only-out")
+    return b.build()
+
+
+def dsl_two_joins_shared_repartition() -> Topology:
+    """One re-keyed stream joined with two tables and a stream, unnamed: every join repartitions it under the
+    KEY-SELECT node's name, so Kafka builds one repartition topic and shares it."""
+    from kstreams_nb.dsl.windows import JoinWindows
+
+    b = StreamsBuilder()
+    rekeyed = b.stream("orders").select_key(lambda k, v: v)
+    users = b.table("users")
+    regions = b.table("regions")
+    payments = b.stream("payments")
+    rekeyed.join(users, lambda o, u: o + u).to("with-user")
+    rekeyed.left_join(regions, lambda o, r: o + r).to("with-region")
+    rekeyed.join(payments, lambda o, p: o + p, JoinWindows.of_time_difference_with_no_grace(FIVE_MINUTES)).to(
+        "with-payment"
+    )
+    return b.build()
+
+
+def dsl_session_windowed_count() -> Topology:
+    """An unnamed session-windowed count, and a named one with a named store and grace."""
+    from kstreams_nb.dsl.windows import SessionWindows
+
+    b = StreamsBuilder()
+    s = b.stream("input")
+    (
+        s.group_by_key()
+        .windowed_by(SessionWindows.of_inactivity_gap_with_no_grace(FIVE_MINUTES))
+        .count()
+        .to_stream()
+        .to("session-counts")
+    )
+    (
+        s.group_by_key()
+        .windowed_by(SessionWindows.of_inactivity_gap_and_grace(FIVE_MINUTES, ONE_MINUTE))
+        .count(Named.as_("sessions"), Materialized.as_("session-store"))
+        .to_stream()
+        .to("named-session-counts")
+    )
+    return b.build()
+
+
 DSL_TOPOLOGIES: list[Callable[[], Topology]] = [
     dsl_filter_map_chain,
     dsl_stateless_ops,
@@ -772,6 +849,10 @@ DSL_TOPOLOGIES: list[Callable[[], Topology]] = [
     dsl_stream_table_join,
     dsl_global_table_join,
     dsl_table_table_join,
+    dsl_stream_stream_join,
+    dsl_stream_stream_join_named,
+    dsl_two_joins_shared_repartition,
+    dsl_session_windowed_count,
 ]
 
 

@@ -14,7 +14,9 @@ suppression buffer's changelog and outputs for fixed inputs (fixture tests/seman
 rewritten with ``python -c "import run_oracle as r; print(r.run_main('kstreams_nb.oracle.SuppressChangelog'),
 end='')" > ../semantics/dsl/suppress_oracle.txt`` from this directory); ``kstreams_nb.oracle.PartitionMetadata``
 prints Kafka's offset metadata (TopicPartitionMetadata) for fixed cases (fixture
-tests/unit/engine/partition_metadata_oracle.txt, rewritten the same way).
+tests/unit/engine/partition_metadata_oracle.txt, rewritten the same way); ``kstreams_nb.oracle.JoinCases`` prints
+the outputs of joins and session windows for fixed edge-case inputs (fixture
+tests/semantics/dsl_kafka_checked/join_and_session_oracle.txt, rewritten the same way).
 
 Usage::
 

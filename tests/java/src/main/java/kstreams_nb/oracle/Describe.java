@@ -32,6 +32,7 @@ public final class Describe {
         final Map<String, Supplier<Topology>> all = new LinkedHashMap<>();
         ProcessorApiTopologies.register(all);
         DslTopologies.register(all);
+        DslJoinTopologies.register(all);
         return all;
     }
 
