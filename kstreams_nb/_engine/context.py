@@ -256,10 +256,15 @@ class ProcessorContextImpl:
 class StoreContextImpl:
     """The StateStoreContext a task gives its stores: registration and changelog writes."""
 
-    __slots__ = ("_task", "app_configs", "application_id", "key_serde", "task_id", "value_serde")
+    __slots__ = (
+        "_task", "app_configs", "application_id", "cache", "key_serde", "processor_context", "task_id", "value_serde"
+    )
 
     def __init__(self, task: StreamTask, key_serde: Any, value_serde: Any) -> None:
         self._task = task
+        #: the thread's record cache (None: stores do not cache) and the context whose record caching stores keep
+        self.cache = task.cache
+        self.processor_context = task.ctx
         self.application_id = task.application_id
         self.task_id = task.task_id
         self.app_configs = task.config

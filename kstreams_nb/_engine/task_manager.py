@@ -21,6 +21,7 @@ from kstreams_nb.clients.base import Consumer
 from kstreams_nb.config import StreamsConfig
 from kstreams_nb.errors import StateStoreError
 from kstreams_nb.records import ConsumerRecord, TaskId, TopicPartition
+from kstreams_nb.state.cache import ThreadCache
 
 __all__ = ["TaskManager"]
 
@@ -62,6 +63,10 @@ class TaskManager:
         self._clock = clock
         self._plan = plan
         self._global_stores = global_stores or {}
+        #: the thread's record cache: statestore.cache.max.bytes divided among the threads (Kafka's ThreadCache)
+        self.cache = ThreadCache(
+            int(config.get("statestore.cache.max.bytes", 0)) // max(1, int(config.get("num.stream.threads", 1)))
+        )
         self.tasks: dict[TaskId, StreamTask] = {}
         #: tasks whose partitions were revoked, kept (stores open) in case they are assigned back
         self.suspended: dict[TaskId, StreamTask] = {}
@@ -123,6 +128,7 @@ class TaskManager:
             self._producer,
             self._clock,
             global_stores=self._global_stores,
+            cache=self.cache,
         )
         manager = self._states[task_id] = ProcessorStateManager(task, self._config, exactly_once=self._eos)
         try:

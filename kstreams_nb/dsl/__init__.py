@@ -1,6 +1,7 @@
 """The Streams DSL: StreamsBuilder, KStream, KTable, grouped and windowed streams, and their options."""
 
 from kstreams_nb.dsl.builder import StreamsBuilder
+from kstreams_nb.dsl.cogroup import CogroupedKStream, SessionWindowedCogroupedKStream, TimeWindowedCogroupedKStream
 from kstreams_nb.dsl.global_table import GlobalKTable
 from kstreams_nb.dsl.grouped import KGroupedStream, KGroupedTable
 from kstreams_nb.dsl.kstream import BranchedKStream, KStream
@@ -16,6 +17,7 @@ from kstreams_nb.dsl.options import (
     Produced,
     Repartitioned,
     StreamJoined,
+    TableJoined,
 )
 from kstreams_nb.dsl.suppress import BufferConfig, BufferFullStrategy, Suppressed
 from kstreams_nb.dsl.table import Change
@@ -24,6 +26,7 @@ from kstreams_nb.dsl.windows import (
     EmitStrategy,
     JoinWindows,
     SessionWindows,
+    SlidingWindows,
     StrategyType,
     TimeWindowedSerde,
     TimeWindows,
@@ -36,6 +39,7 @@ __all__ = [
     "BufferConfig",
     "BufferFullStrategy",
     "Change",
+    "CogroupedKStream",
     "Consumed",
     "EmitStrategy",
     "GlobalKTable",
@@ -50,12 +54,16 @@ __all__ = [
     "Printed",
     "Produced",
     "Repartitioned",
+    "SessionWindowedCogroupedKStream",
     "SessionWindowedKStream",
     "SessionWindows",
+    "SlidingWindows",
     "StrategyType",
     "StreamJoined",
+    "TableJoined",
     "StreamsBuilder",
     "Suppressed",
+    "TimeWindowedCogroupedKStream",
     "TimeWindowedKStream",
     "TimeWindowedSerde",
     "JoinWindows",

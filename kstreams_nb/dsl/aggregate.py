@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from kstreams_nb.dsl.table import Change, warn_skipped_record
+from kstreams_nb.dsl.table import Change, forward_on_flush, warn_skipped_record
 from kstreams_nb.processor import Processor
 from kstreams_nb.records import Record
 
@@ -63,6 +63,8 @@ class _StreamAggregate(Processor):
         super().init(context)
         self.store = context.get_state_store(self.spec.store_name)
         self.dropped = 0
+        #: the store caches: its flushes forward the updates (Kafka's TimestampedTupleForwarder)
+        self.cached = forward_on_flush(context, self.store, self.spec.send_old_values)
 
     def process(self, record: Record) -> None:
         key, value = record.key, record.value
@@ -85,5 +87,7 @@ class _StreamAggregate(Processor):
             ts = max(record.timestamp, old_vt.timestamp)
             new = spec.aggregator(key, value, old)
         self.store.put(key, new, ts)
+        if self.cached:
+            return
         self.context.forward(Record._unchecked(key, Change(new, old if spec.send_old_values else None), ts,
                                                record.headers))

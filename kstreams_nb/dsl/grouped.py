@@ -27,8 +27,9 @@ from kstreams_nb.dsl.table_aggregate import (
 from kstreams_nb.serdes import Serdes
 
 if TYPE_CHECKING:
+    from kstreams_nb.dsl.cogroup import CogroupedKStream
     from kstreams_nb.dsl.windowed import SessionWindowedKStream, TimeWindowedKStream
-    from kstreams_nb.dsl.windows import SessionWindows, TimeWindows
+    from kstreams_nb.dsl.windows import SessionWindows, SlidingWindows, TimeWindows
 
 __all__ = ["KGroupedStream", "KGroupedTable"]
 
@@ -135,13 +136,23 @@ class KGroupedStream:
             lambda store: StreamAggregateSupplier(store, initializer, aggregator), None,
         )
 
+    def cogroup(self, aggregator: Callable[[Any, Any, Any], Any]) -> CogroupedKStream:
+        """Start aggregating this stream together with other grouped streams: ``aggregator(key, value, agg)``
+        folds this stream's records; add others with ``.cogroup(grouped, aggregator)``, then ``.aggregate(...)``.
+        """
+        from kstreams_nb.dsl.cogroup import CogroupedKStream
+
+        return CogroupedKStream(self, aggregator)
+
     @overload
     def windowed_by(self, windows: SessionWindows) -> SessionWindowedKStream: ...
     @overload
-    def windowed_by(self, windows: TimeWindows) -> TimeWindowedKStream: ...
-    def windowed_by(self, windows: TimeWindows | SessionWindows) -> TimeWindowedKStream | SessionWindowedKStream:
-        """Aggregate per time window (``TimeWindows``: a TimeWindowedKStream) or per session of activity
-        (``SessionWindows``: a SessionWindowedKStream)."""
+    def windowed_by(self, windows: TimeWindows | SlidingWindows) -> TimeWindowedKStream: ...
+    def windowed_by(
+        self, windows: TimeWindows | SlidingWindows | SessionWindows
+    ) -> TimeWindowedKStream | SessionWindowedKStream:
+        """Aggregate per time window (``TimeWindows`` or ``SlidingWindows``: a TimeWindowedKStream) or per session
+        of activity (``SessionWindows``: a SessionWindowedKStream)."""
         from kstreams_nb.dsl.windowed import SessionWindowedKStream, TimeWindowedKStream
         from kstreams_nb.dsl.windows import SessionWindows
 

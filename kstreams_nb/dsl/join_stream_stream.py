@@ -49,6 +49,9 @@ __all__ = ["KStreamJoinWindowSupplier", "KStreamKStreamJoinSupplier", "stream_st
 WINDOWED_NAME = "KSTREAM-WINDOWED-"
 JOINTHIS_NAME = "KSTREAM-JOINTHIS-"
 JOINOTHER_NAME = "KSTREAM-JOINOTHER-"
+OUTERTHIS_NAME = "KSTREAM-OUTERTHIS-"
+OUTEROTHER_NAME = "KSTREAM-OUTEROTHER-"
+OUTERSHARED_NAME = "KSTREAM-OUTERSHARED-"
 MERGE_NAME = "KSTREAM-MERGE-"
 
 
@@ -126,10 +129,11 @@ class _StreamStreamJoin(Processor):
 
 
 class StreamStreamJoinNode(GraphNode):
-    """Kafka's StreamStreamJoinNode: both join processors, the merge, and the two window stores."""
+    """Kafka's StreamStreamJoinNode: both join processors, the merge, the two window stores, and for a left or
+    outer join the shared outer-join store."""
 
     def __init__(self, name: str, parents: list[GraphNode], *, this_join: tuple[str, str, Any],
-                 other_join: tuple[str, str, Any], stores: tuple[Any, Any], copartition: list[str]) -> None:
+                 other_join: tuple[str, str, Any], stores: tuple[Any, ...], copartition: list[str]) -> None:
         super().__init__(name, parents)
         self.this_join = this_join
         self.other_join = other_join
@@ -144,6 +148,8 @@ class StreamStreamJoinNode(GraphNode):
         tb.add_processor(self.name, st.PassThrough, [this_name, other_name])
         tb.add_state_store(self.stores[0], [this_parent, other_name])
         tb.add_state_store(self.stores[1], [other_parent, this_name])
+        if len(self.stores) > 2:  # the shared store of a left or outer join
+            tb.add_state_store(self.stores[2], [this_name, other_name])
         if self.copartition:
             tb.copartition(self.copartition)
 
@@ -175,11 +181,8 @@ def stream_stream_join(
     ``KStreamImplJoin.join``; ``joiner`` takes ``(key, left, right)``."""
     from kstreams_nb.dsl.kstream import KStream
 
-    if op != "join":
-        raise TopologyError(
-            f"{op} of two streams is not available yet (its non-joined records wait in a shared outer-join store "
-            "until the window closes): use join() for an inner windowed join"
-        )
+    if op not in ("join", "left_join", "outer_join"):
+        raise TopologyError(f"unknown stream-stream join {op!r}: use join, left_join or outer_join")
     if not isinstance(windows, JoinWindows):
         raise TopologyError(
             f"{op} of two streams needs windows=JoinWindows..., e.g. "
@@ -197,16 +200,19 @@ def stream_stream_join(
         other = repartition_for_join(other, sj.name + "-right" if sj.name else other.name, sj.key_serde,
                                      sj.other_value_serde)
     name = sj.name
+    left_outer, right_outer = op != "join", op == "outer_join"
+    this_suffix = "-outer-this-join" if right_outer else "-this-join"
+    other_suffix = "-outer-other-join" if left_outer else "-other-join"
     this_windowed = _suffixed(name, "-this-windowed", b, WINDOWED_NAME)
     other_windowed = _suffixed(name, "-other-windowed", b, WINDOWED_NAME)
-    this_generated = b.new_processor_name(JOINTHIS_NAME)
-    other_generated = b.new_processor_name(JOINOTHER_NAME)
-    this_join = name + "-this-join" if name else this_generated
-    other_join = name + "-other-join" if name else other_generated
+    this_generated = b.new_processor_name(OUTERTHIS_NAME if right_outer else JOINTHIS_NAME)
+    other_generated = b.new_processor_name(OUTEROTHER_NAME if left_outer else JOINOTHER_NAME)
+    this_join = name + this_suffix if name else this_generated
+    other_join = name + other_suffix if name else other_generated
     merge = _suffixed(name, "-merge", b, MERGE_NAME)
     base = sj.store_name
-    this_store_name = (base + "-this-join" if base else this_generated) + "-store"
-    other_store_name = (base + "-other-join" if base else other_generated) + "-store"
+    this_store_name = (base + this_suffix if base else this_generated) + "-store"
+    other_store_name = (base + other_suffix if base else other_generated) + "-store"
     this_store = _store(this_store_name, windows, sj.key_serde if sj.key_serde is not None else this.key_serde,
                         sj.value_serde if sj.value_serde is not None else this.value_serde, sj.logging_enabled)
     other_store = _store(other_store_name, windows, sj.key_serde if sj.key_serde is not None else other.key_serde,
@@ -214,11 +220,23 @@ def stream_stream_join(
                          sj.logging_enabled)
     this_node = b.add(ProcessorGraphNode(this_windowed, [this._node], KStreamJoinWindowSupplier(this_store_name)))
     other_node = b.add(ProcessorGraphNode(other_windowed, [other._node], KStreamJoinWindowSupplier(other_store_name)))
+    if left_outer:
+        from kstreams_nb.dsl.join_stream_stream_outer import outer_join_parts
+
+        this_supplier: KStreamKStreamJoinSupplier
+        other_supplier: KStreamKStreamJoinSupplier
+        this_supplier, other_supplier, outer_store = outer_join_parts(
+            this, other, sj, windows, joiner, right_outer, this_generated, (this_store_name, other_store_name))
+        stores: tuple[Any, ...] = (this_store, other_store, outer_store)
+    else:
+        this_supplier = KStreamKStreamJoinSupplier(other_store_name, windows, joiner, False)
+        other_supplier = KStreamKStreamJoinSupplier(this_store_name, windows, joiner, True)
+        stores = (this_store, other_store)
     node = StreamStreamJoinNode(
         merge, [this_node, other_node],
-        this_join=(this_join, this_windowed, KStreamKStreamJoinSupplier(other_store_name, windows, joiner, False)),
-        other_join=(other_join, other_windowed, KStreamKStreamJoinSupplier(this_store_name, windows, joiner, True)),
-        stores=(this_store, other_store),
+        this_join=(this_join, this_windowed, this_supplier),
+        other_join=(other_join, other_windowed, other_supplier),
+        stores=stores,
         copartition=source_topics(this._node) + [t for t in source_topics(other._node)
                                                  if t not in source_topics(this._node)],
     )

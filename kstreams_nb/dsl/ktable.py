@@ -10,7 +10,7 @@ from kstreams_nb.dsl import table as tp
 from kstreams_nb.dsl._graph import GraphNode, InternalStreamsBuilder, ProcessorGraphNode
 from kstreams_nb.dsl._signatures import expect, named_and_materialized
 from kstreams_nb.dsl.kstream import KStream, _check_callable, _name
-from kstreams_nb.dsl.options import Grouped, Materialized, Named
+from kstreams_nb.dsl.options import Grouped, Materialized, Named, TableJoined
 from kstreams_nb.errors import TopologyError
 from kstreams_nb.topology._builder import InternalTopologyBuilder
 
@@ -227,24 +227,62 @@ class KTable:
     def join(
         self, other: KTable, joiner: Callable[..., Any], named: Named | str | None = None,
         materialized: Materialized | None = None, *, with_key: bool = False,
+        foreign_key_extractor: Callable[[Any], Any] | None = None, table_joined: TableJoined | None = None,
     ) -> KTable:
         """Inner join with ``other`` on the key: ``joiner(value, other_value)`` for keys present in both tables
         (``joiner(key, value, other_value)`` with ``with_key=True``); a delete on either side deletes the result.
+
+        With ``foreign_key_extractor(value) -> other_key`` it is a foreign-key join: each row is joined with the
+        row of ``other`` whose key the extractor picks (``table_joined`` names it and sets partitioners; see
+        :mod:`kstreams_nb.dsl.join_foreign_key`).
 
         Example::
 
             >>> from kstreams_nb.dsl import StreamsBuilder
             >>> b = StreamsBuilder()
             >>> b.table("users").join(b.table("cities"), lambda user, city: f"{user} in {city}").to_stream().to("out")
+            >>> b.table("orders").join(b.table("customers"), lambda order, customer: (order, customer),
+            ...                        foreign_key_extractor=lambda order: order["customer"])
+            <KTable KTABLE-FK-JOIN-OUTPUT-0000000029>
         """
+        if foreign_key_extractor is not None or table_joined is not None:
+            return self._fk_join(other, joiner, named, materialized, with_key, foreign_key_extractor, table_joined,
+                                 False)
         return self._join(other, joiner, "inner", named, materialized, with_key)
 
     def left_join(
         self, other: KTable, joiner: Callable[..., Any], named: Named | str | None = None,
         materialized: Materialized | None = None, *, with_key: bool = False,
+        foreign_key_extractor: Callable[[Any], Any] | None = None, table_joined: TableJoined | None = None,
     ) -> KTable:
-        """Left join with ``other``: every key of this table, ``joiner(value, None)`` while ``other`` lacks it."""
+        """Left join with ``other``: every key of this table, ``joiner(value, None)`` while ``other`` lacks it
+        (a foreign-key left join with ``foreign_key_extractor``, as :meth:`join`)."""
+        if foreign_key_extractor is not None or table_joined is not None:
+            return self._fk_join(other, joiner, named, materialized, with_key, foreign_key_extractor, table_joined,
+                                 True)
         return self._join(other, joiner, "left", named, materialized, with_key)
+
+    def _fk_join(
+        self, other: KTable, joiner: Callable[..., Any], named: Named | str | None,
+        materialized: Materialized | None, with_key: bool, extractor: Callable[[Any], Any] | None,
+        table_joined: TableJoined | None, left: bool,
+    ) -> KTable:
+        from kstreams_nb.dsl.join_foreign_key import foreign_key_join
+
+        kind = "foreign-key left join" if left else "foreign-key join"
+        named, materialized = named_and_materialized(named, materialized)
+        if named is not None:
+            raise TopologyError(f"a {kind} is named by table_joined=TableJoined.as_(name), not by named")
+        if other is None:
+            raise TopologyError(f"a {kind} needs the other KTable, got None")
+        expect("other", other, KTable)
+        expect("table_joined", table_joined, TableJoined)
+        if extractor is None:
+            raise TopologyError(f"a {kind} needs foreign_key_extractor=(value) -> key of the other table")
+        _check_callable(extractor, f"the {kind}'s foreign_key_extractor", "(value) -> other_key")
+        _check_callable(joiner, f"the {kind}'s joiner", "(value, other_value) -> result")
+        fn = joiner if with_key else (lambda _key, value, other_value: joiner(value, other_value))
+        return foreign_key_join(self, other, extractor, fn, table_joined or TableJoined(), materialized, left)
 
     def outer_join(
         self, other: KTable, joiner: Callable[..., Any], named: Named | str | None = None,

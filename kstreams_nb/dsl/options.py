@@ -30,6 +30,7 @@ __all__ = [
     "Produced",
     "Repartitioned",
     "StreamJoined",
+    "TableJoined",
 ]
 
 
@@ -443,3 +444,60 @@ class StreamJoined:
     def with_name(self, name: str) -> StreamJoined:
         """A copy naming the join processors."""
         return replace(self, name=name)
+
+    def with_store_name(self, store_name: str) -> StreamJoined:
+        """A copy naming the join stores (``<store_name>-this-join-store`` / ``-other-join-store``)."""
+        return replace(self, store_name=store_name)
+
+    def with_logging_disabled(self) -> StreamJoined:
+        """A copy whose join stores have no changelog topic."""
+        return replace(self, logging_enabled=False)
+
+    def with_logging_enabled(self) -> StreamJoined:
+        """A copy whose join stores are backed by changelog topics (the default)."""
+        return replace(self, logging_enabled=True)
+
+
+@dataclass(frozen=True)
+class TableJoined:
+    """Name and partitioners of a foreign-key table-table join (Kafka's ``TableJoined``).
+
+    ``partitioner`` is how this (left) table's input topic is partitioned and ``other_partitioner`` the foreign
+    table's: StreamPartitioners ``(topic, key, value, num_partitions) -> partition`` (None: the default one).
+    ``name`` names the join's processors, topics and store (``<name>-subscription-registration-topic``, ...).
+
+    Example::
+
+        >>> TableJoined.as_("orders-by-customer").name
+        'orders-by-customer'
+    """
+
+    partitioner: Any = None
+    other_partitioner: Any = None
+    name: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.name is not None:
+            _validated(self.name)
+
+    @staticmethod
+    def with_(partitioner: Any = None, other_partitioner: Any = None) -> TableJoined:
+        """TableJoined with the two tables' partitioners."""
+        return TableJoined(partitioner, other_partitioner)
+
+    @staticmethod
+    def as_(name: str) -> TableJoined:
+        """TableJoined with a name."""
+        return TableJoined(name=name)
+
+    def with_name(self, name: str) -> TableJoined:
+        """A copy with ``name``."""
+        return replace(self, name=name)
+
+    def with_partitioner(self, partitioner: Any) -> TableJoined:
+        """A copy with this table's partitioner."""
+        return replace(self, partitioner=partitioner)
+
+    def with_other_partitioner(self, other_partitioner: Any) -> TableJoined:
+        """A copy with the foreign table's partitioner."""
+        return replace(self, other_partitioner=other_partitioner)

@@ -28,7 +28,7 @@ import logging
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from kstreams_nb.dsl.table import Change
+from kstreams_nb.dsl.table import Change, forward_on_flush
 from kstreams_nb.dsl.window_aggregate import emit_settings, log_null_key_skip, note_emitted
 from kstreams_nb.dsl.windows import EmitStrategy, SessionWindows, StrategyType
 from kstreams_nb.processor import Processor
@@ -138,6 +138,9 @@ class _SessionWindowAggregate(Processor):
     def init(self, context: Any) -> None:
         super().init(context)
         self.store = context.get_state_store(self.spec.store_name)
+        #: on update with a caching store: its flushes forward the updates (Kafka's SessionTupleForwarder)
+        self.cached = not self.emit_final and forward_on_flush(
+            context, self.store, self.spec.send_old_values, timestamped=False)
         if self.emit_final:
             self.emit_interval, stored = emit_settings(context, self.spec.store_name)
             if stored is not None:
@@ -168,7 +171,7 @@ class _SessionWindowAggregate(Processor):
         if end < close_time:
             self._skip_expired(ts, start, end, close_time)
         else:
-            forward = None if self.emit_final else self.context.forward
+            forward = None if self.emit_final or self.cached else self.context.forward
             send_old = self.spec.send_old_values
             if start != ts or end != ts:
                 for session, session_agg in merged:

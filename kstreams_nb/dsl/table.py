@@ -18,7 +18,9 @@ __all__ = [
     "KTableFilterSupplier",
     "KTableMapValuesSupplier",
     "KTableSourceSupplier",
+    "CacheFlushForwarder",
     "ToStream",
+    "forward_on_flush",
     "materialize_kv",
 ]
 
@@ -38,6 +40,57 @@ class Change:
 
 def _value_or_none(value_and_timestamp: Any) -> Any:
     return value_and_timestamp.value if value_and_timestamp is not None else None
+
+
+class CacheFlushForwarder:
+    """Forwards the entries a caching store flushes as ``Change(new, old)`` from the processor that owns the
+    store, with the write's headers and, for timestamped stores, the new value's timestamp (the write's for
+    deletes; Kafka's ``TimestampedCacheFlushListener``), for session stores the session's end (Kafka's
+    ``SessionCacheFlushListener``).
+
+    Example::
+
+        >>> CacheFlushForwarder(object()).node is None
+        True
+    """
+
+    __slots__ = ("context", "node", "timestamped")
+
+    def __init__(self, context: Any, timestamped: bool = True) -> None:
+        self.context = context
+        self.node = getattr(context, "current_node", None)
+        self.timestamped = timestamped
+
+    def __call__(self, key: Any, new: Any, old: Any, entry: Any) -> None:
+        if self.timestamped:
+            record = Record._unchecked(key, Change(_value_or_none(new), _value_or_none(old)),
+                                       new.timestamp if new is not None else entry.timestamp, entry.headers)
+        else:
+            record = Record._unchecked(key, Change(new, old), key.window.end, entry.headers)
+        ctx = self.context
+        previous = ctx.current_node
+        ctx.current_node = self.node
+        try:
+            ctx.forward(record)
+        finally:
+            ctx.current_node = previous
+
+
+def forward_on_flush(context: Any, store: Any, send_old_values: bool, timestamped: bool = True) -> bool:
+    """When ``store`` caches, have its flushes forward the processor's updates and return True: the processor
+    must then not forward them itself (Kafka's ``TimestampedTupleForwarder``). False otherwise.
+    ``timestamped=False`` for session stores.
+
+    Example::
+
+        >>> forward_on_flush(None, None, False)
+        False
+    """
+    if store is None:
+        return False
+    from kstreams_nb.state.cache_stores import set_flush_listener
+
+    return set_flush_listener(store, CacheFlushForwarder(context, timestamped), send_old_values)
 
 
 def materialize_kv(store_name: str, materialized: Any, key_serde: Any, value_serde: Any) -> Any:
@@ -114,11 +167,14 @@ class _TableProcessor(Processor):
     def __init__(self, spec: Any) -> None:
         self.spec = spec
         self.store: Any = None
+        #: the store caches: its flushes forward the updates
+        self.cached = False
 
     def init(self, context: Any) -> None:
         super().init(context)
         if self.spec.materialized:
             self.store = context.get_state_store(self.spec.store_name)
+            self.cached = forward_on_flush(context, self.store, self.spec.send_old_values)
 
 
 class _TableSource(_TableProcessor):
@@ -146,7 +202,8 @@ class _TableSource(_TableProcessor):
                     "Topic, partition and offset not known.",
                 )
         store.put(key, record.value, record.timestamp)
-        self.context.forward(record.with_value(Change(record.value, old if self.spec.send_old_values else None)))
+        if not self.cached:
+            self.context.forward(record.with_value(Change(record.value, old if self.spec.send_old_values else None)))
 
 
 class KTableFilterSupplier(_TableSupplier):
@@ -184,7 +241,8 @@ class _TableFilter(_TableProcessor):
             return
         if store is not None:
             store.put(key, new, record.timestamp)
-        self.context.forward(record.with_value(Change(new, old)))
+        if not self.cached:
+            self.context.forward(record.with_value(Change(new, old)))
 
 
 class KTableMapValuesSupplier(_TableSupplier):
@@ -215,7 +273,8 @@ class _TableMapValues(_TableProcessor):
                 old = mapper(key, change.old)
         if store is not None:
             store.put(key, new, record.timestamp)
-        self.context.forward(record.with_value(Change(new, old)))
+        if not self.cached:
+            self.context.forward(record.with_value(Change(new, old)))
 
 
 class ToStream(Processor):

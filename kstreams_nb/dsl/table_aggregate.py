@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from kstreams_nb.dsl._graph import GraphNode
-from kstreams_nb.dsl.table import Change
+from kstreams_nb.dsl.table import Change, forward_on_flush
 from kstreams_nb.errors import DeserializationError, SerializationError
 from kstreams_nb.processor import Processor
 from kstreams_nb.records import Record
@@ -322,10 +322,13 @@ class _GroupedTableProcessor(Processor):
     def __init__(self, spec: Any) -> None:
         self.spec = spec
         self.store: Any = None
+        self.cached = False
 
     def init(self, context: Any) -> None:
         super().init(context)
         self.store = context.get_state_store(self.spec.store_name)
+        #: the store caches: its flushes forward the updates (Kafka's TimestampedTupleForwarder)
+        self.cached = forward_on_flush(context, self.store, self.spec.send_old_values)
         if self.spec.serde is not None:
             self.spec.serde.configure(getattr(context, "app_configs", None))
 
@@ -340,6 +343,8 @@ class _GroupedTableProcessor(Processor):
         new_agg, ts = self._apply(key, change, old_agg, old_vt.timestamp if old_vt is not None else None,
                                   record.timestamp)
         self.store.put(key, new_agg, ts)
+        if self.cached:
+            return
         self.context.forward(Record._unchecked(
             key, Change(new_agg, old_agg if self.spec.send_old_values else None), ts, record.headers))
 

@@ -29,7 +29,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from kstreams_nb.dsl.table import Change
+from kstreams_nb.dsl.table import Change, forward_on_flush
 from kstreams_nb.dsl.windows import EmitStrategy, StrategyType, TimeWindows
 from kstreams_nb.errors import TopologyError
 from kstreams_nb.processor import Processor
@@ -62,16 +62,36 @@ def note_emitted(context: Any, store_name: str, close_time: int) -> None:
         keep(store_name, close_time)
 
 
-def log_null_key_skip(context: Any) -> None:
-    """Kafka's warning for a record dropped by an aggregation because its key is null."""
+def log_null_key_skip(context: Any, why: str = "null key") -> None:
+    """Kafka's warning for a record dropped by an aggregation because its key (or value: ``why``) is null."""
     meta = context.record_metadata
     if meta is not None:
         log.warning(
-            "Skipping record due to null key. topic=[%s] partition=[%s] offset=[%s]",
-            meta.topic, meta.partition, meta.offset,
+            "Skipping record due to %s. topic=[%s] partition=[%s] offset=[%s]", why, meta.topic, meta.partition,
+            meta.offset,
         )
     else:
-        log.warning("Skipping record due to null key. Topic, partition, and offset not known.")
+        log.warning("Skipping record due to %s. Topic, partition, and offset not known.", why)
+
+
+def log_expired_window_skip(
+    context: Any, timestamp: int, window: str, close_time: int, observed: int
+) -> None:
+    """Kafka's warning for a record (or one of its windows) skipped because the window had closed; ``window`` is
+    the window as Kafka prints it (``[start,end)`` for time windows, ``[start,end]`` for sliding ones)."""
+    meta = context.record_metadata
+    if meta is not None:
+        log.warning(
+            "Skipping record for expired window. topic=[%s] partition=[%s] offset=[%s] timestamp=[%s] "
+            "window=%s expiration=[%s] streamTime=[%s]",
+            meta.topic, meta.partition, meta.offset, timestamp, window, close_time, observed,
+        )
+    else:
+        log.warning(
+            "Skipping record for expired window. Topic, partition, and offset not known. timestamp=[%s] "
+            "window=%s expiration=[%s] streamTime=[%s]",
+            timestamp, window, close_time, observed,
+        )
 
 
 class WindowAggregateSupplier:
@@ -92,25 +112,28 @@ class WindowAggregateSupplier:
 
     def __init__(
         self,
-        windows: TimeWindows,
+        windows: Any,
         store_name: str,
         emit_strategy: EmitStrategy,
         initializer: Callable[[], Any],
         aggregator: Callable[[Any, Any, Any], Any],
     ) -> None:
-        if not isinstance(windows, TimeWindows):
-            raise TopologyError(
-                f"time-windowed aggregations take TimeWindows (SessionWindows use SessionWindowAggregateSupplier; "
-                f"SlidingWindows are not supported yet), "
-                f"got {type(windows).__name__}"
-            )
-        self.windows = windows
+        self._check_windows(windows)  # TimeWindows here, SlidingWindows in the sliding subclass
+        self.windows: TimeWindows = windows
         self.store_name = store_name
         self.emit_strategy = emit_strategy
         self.initializer = initializer
         self.aggregator = aggregator
         self.send_old_values = False
         self.materialized = True
+
+    @staticmethod
+    def _check_windows(windows: Any) -> None:
+        if not isinstance(windows, TimeWindows):
+            raise TopologyError(
+                f"time-windowed aggregations take TimeWindows (SessionWindows use SessionWindowAggregateSupplier, "
+                f"SlidingWindows SlidingWindowAggregateSupplier), got {type(windows).__name__}"
+            )
 
     @property
     def window_close_grace_ms(self) -> int:
@@ -145,6 +168,8 @@ class _WindowAggregate(Processor):
     def init(self, context: Any) -> None:
         super().init(context)
         self.store = context.get_state_store(self.spec.store_name)
+        #: on update with a caching store: its flushes forward the updates (Kafka's TimestampedTupleForwarder)
+        self.cached = not self.emit_final and forward_on_flush(context, self.store, self.spec.send_old_values)
         if self.emit_final:
             self.emit_interval, stored = emit_settings(context, self.spec.store_name)
             if stored is not None and stored > self.last_emit_close:
@@ -161,7 +186,7 @@ class _WindowAggregate(Processor):
         close_time = self.observed - self.grace
         store = self.store
         value = record.value
-        forward = None if self.emit_final else self.context.forward
+        forward = None if self.emit_final or self.cached else self.context.forward
         send_old = self.spec.send_old_values
         for start, window in self.windows_for(ts).items():
             if window.end <= close_time:
@@ -213,16 +238,4 @@ class _WindowAggregate(Processor):
 
     def _skip_expired(self, timestamp: int, start: int, end: int, close_time: int) -> None:
         self.dropped += 1
-        meta = self.context.record_metadata
-        if meta is not None:
-            log.warning(
-                "Skipping record for expired window. topic=[%s] partition=[%s] offset=[%s] timestamp=[%s] "
-                "window=[%s,%s) expiration=[%s] streamTime=[%s]",
-                meta.topic, meta.partition, meta.offset, timestamp, start, end, close_time, self.observed,
-            )
-        else:
-            log.warning(
-                "Skipping record for expired window. Topic, partition, and offset not known. timestamp=[%s] "
-                "window=[%s,%s) expiration=[%s] streamTime=[%s]",
-                timestamp, start, end, close_time, self.observed,
-            )
+        log_expired_window_skip(self.context, timestamp, f"[{start},{end})", close_time, self.observed)

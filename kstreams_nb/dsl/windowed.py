@@ -31,7 +31,14 @@ from kstreams_nb.dsl.ktable import KTable, TableProcessorGraphNode
 from kstreams_nb.dsl.options import Materialized, Named
 from kstreams_nb.dsl.session_aggregate import SessionWindowAggregateSupplier
 from kstreams_nb.dsl.window_aggregate import WindowAggregateSupplier
-from kstreams_nb.dsl.windows import EmitStrategy, SessionWindows, StrategyType, TimeWindowedSerde, TimeWindows
+from kstreams_nb.dsl.windows import (
+    EmitStrategy,
+    SessionWindows,
+    SlidingWindows,
+    StrategyType,
+    TimeWindowedSerde,
+    TimeWindows,
+)
 from kstreams_nb.errors import TopologyError
 from kstreams_nb.serdes import Serdes
 
@@ -106,6 +113,10 @@ def _windowed_table(
 class TimeWindowedKStream:
     """A grouped stream cut into time windows; ``count``, ``reduce`` and ``aggregate`` run per key and window.
 
+    ``windowed_by(TimeWindows)`` gives fixed windows aligned to the epoch; ``windowed_by(SlidingWindows)`` gives
+    sliding windows (Kafka's SlidingWindowedKStreamImpl: see :mod:`kstreams_nb.dsl.sliding_aggregate`), keyed by
+    ``Windowed(key, Window(start, start + time difference))``.
+
     Example::
 
         >>> from datetime import timedelta
@@ -119,12 +130,12 @@ class TimeWindowedKStream:
     """
 
     def __init__(
-        self, grouped: KGroupedStream, windows: TimeWindows, emit_strategy: EmitStrategy | None = None
+        self, grouped: KGroupedStream, windows: TimeWindows | SlidingWindows,
+        emit_strategy: EmitStrategy | None = None,
     ) -> None:
-        if not isinstance(windows, TimeWindows):
+        if not isinstance(windows, (TimeWindows, SlidingWindows)):
             raise TopologyError(
-                "TimeWindowedKStream takes TimeWindows (windowed_by() also takes SessionWindows; SlidingWindows "
-                "are not supported yet), "
+                "TimeWindowedKStream takes TimeWindows or SlidingWindows (windowed_by() also takes SessionWindows), "
                 f"got {type(windows).__name__}"
             )
         self._grouped = grouped
@@ -139,8 +150,8 @@ class TimeWindowedKStream:
     def count(self, named: Named | str | None = None, materialized: Materialized | None = None) -> KTable:
         """The number of records per key and window (records with a null key are dropped)."""
         named, materialized = named_and_materialized(named, materialized)
-        if materialized is not None and materialized.store_name is None:
-            # Kafka burns a name here for topology compatibility (TimeWindowedKStreamImpl.count)
+        if materialized is not None and materialized.store_name is None and isinstance(self.windows, TimeWindows):
+            # Kafka burns a name here for topology compatibility (TimeWindowedKStreamImpl.count; not sliding)
             self._grouped._builder.new_store_name(_AGGREGATE)
         return self._build(_AGGREGATE, named, materialized, count_initializer, count_aggregator, Serdes.long())
 
@@ -177,17 +188,29 @@ class TimeWindowedKStream:
         aggregator: Callable[[Any, Any, Any], Any],
         default_value_serde: Any,
     ) -> KTable:
-        windows = self.windows
+        windows, emit = self.windows, self._emit_strategy
+        if isinstance(windows, SlidingWindows):
+            from kstreams_nb.dsl.sliding_aggregate import SlidingWindowAggregateSupplier, sliding_window_store
+
+            sliding = windows
+            return _windowed_table(
+                self._grouped, prefix, named, materialized, default_value_serde,
+                lambda store, m, ks, vs: sliding_window_store(sliding, emit, store, m, ks, vs),
+                lambda store: SlidingWindowAggregateSupplier(sliding, store, emit, initializer, aggregator),
+                lambda key_serde: TimeWindowedSerde(key_serde, sliding.time_difference_ms),
+            )
+        size_ms = windows.size_ms
         return _windowed_table(
             self._grouped, prefix, named, materialized, default_value_serde, self._store_builder,
-            lambda store: WindowAggregateSupplier(windows, store, self._emit_strategy, initializer, aggregator),
-            lambda key_serde: TimeWindowedSerde(key_serde, windows.size_ms),
+            lambda store: WindowAggregateSupplier(windows, store, emit, initializer, aggregator),
+            lambda key_serde: TimeWindowedSerde(key_serde, size_ms),
         )
 
     def _store_builder(self, store_name: str, m: Materialized, key_serde: Any, value_serde: Any) -> Any:
         """Kafka's WindowStoreMaterializer: a timestamped window store, retention checked against size + grace."""
         from kstreams_nb.state import Stores
 
+        assert isinstance(self.windows, TimeWindows)
         size, grace = self.windows.size_ms, self.windows.grace_ms
         supplier = m.supplier
         if supplier is not None and not hasattr(supplier, "window_size"):

@@ -27,6 +27,7 @@ from kstreams_nb.records import Window, Windowed
 __all__ = [
     "EmitStrategy",
     "JoinWindows",
+    "SlidingWindows",
     "StrategyType",
     "TimeWindowedSerde",
     "TimeWindows",
@@ -359,6 +360,55 @@ class SessionWindows:
     def inactivity_gap(self) -> int:
         """Kafka's ``inactivityGap()`` (ms)."""
         return self.gap_ms
+
+    @property
+    def grace_period_ms(self) -> int:
+        """Kafka's ``gracePeriodMs()``."""
+        return self.grace_ms
+
+
+@dataclass(frozen=True, slots=True)
+class SlidingWindows:
+    """Sliding windows (Kafka's ``SlidingWindows``): windows of a fixed ``time_difference``, both ends inclusive,
+    that exist only where records are: each record gets a window ending at it (``[t - d, t]``) and, when
+    later records fall within ``d`` of it, one starting just after it (``[t + 1, t + 1 + d]``).
+
+    Records closer than ``time_difference`` fall into a common window. A window accepts records while its end is
+    ``>= observed stream time - grace``. Use with ``KGroupedStream.windowed_by``. Durations are timedelta or int
+    milliseconds.
+
+    Example::
+
+        >>> SlidingWindows.of_time_difference_and_grace(timedelta(seconds=10), 500)
+        SlidingWindows(time_difference_ms=10000, grace_ms=500)
+        >>> SlidingWindows.of_time_difference_with_no_grace(10).grace_period_ms
+        0
+    """
+
+    time_difference_ms: int
+    grace_ms: int
+
+    def __post_init__(self) -> None:
+        if self.time_difference_ms < 0:
+            raise TopologyError(
+                f"Window time difference must not be negative, got {self.time_difference_ms} ms."
+            )
+        if self.grace_ms < 0:
+            raise TopologyError(f"Window grace period must not be negative, got {self.grace_ms} ms.")
+
+    @staticmethod
+    def of_time_difference_with_no_grace(time_difference: timedelta | int) -> SlidingWindows:
+        """Windows of ``time_difference`` with no grace period: late records are dropped once a window ends."""
+        return SlidingWindows(duration_ms(time_difference, "time_difference"), 0)
+
+    @staticmethod
+    def of_time_difference_and_grace(
+        time_difference: timedelta | int, after_window_end: timedelta | int
+    ) -> SlidingWindows:
+        """Windows of ``time_difference`` accepting records up to ``after_window_end`` after a window's end."""
+        return SlidingWindows(
+            duration_ms(time_difference, "time_difference"), duration_ms(after_window_end, "after_window_end")
+        )
 
     @property
     def grace_period_ms(self) -> int:

@@ -56,6 +56,16 @@ class _ForwardingContext:
         # the real context's bound method: the changelogging layer keeps it, so writes skip this proxy
         return self._delegate.log_change
 
+    @property
+    def cache(self) -> Any:
+        """The task's record cache (None outside a task)."""
+        return getattr(self._delegate, "cache", None)
+
+    @property
+    def processor_context(self) -> Any:
+        """The task's processor context (None outside a task)."""
+        return getattr(self._delegate, "processor_context", None)
+
 
 class LoggedRegistrationContext(_ForwardingContext):
     """Marks the registration as logged: the changelogging layer passes this to its inner store's ``init``.

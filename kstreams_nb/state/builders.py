@@ -66,7 +66,8 @@ class StoreBuilder:
     """Builds store stacks (Kafka's ``StoreBuilder``): ``name``, logging (on by default) and caching flags, and
     ``build()``. ``with_*`` methods return a new builder; the one you hold never changes.
 
-    Caching is recorded as a flag only: no caching layer is built yet.
+    With caching enabled, ``build()`` puts a caching layer (:mod:`kstreams_nb.state.cache_stores`) under the
+    metered one; it caches only when the task has a record cache (``statestore.cache.max.bytes`` > 0).
 
     Example::
 
@@ -106,7 +107,7 @@ class StoreBuilder:
 
     @property
     def caching_enabled(self) -> bool:
-        """Whether caching was asked for (recorded only)."""
+        """Whether built stores have a caching layer."""
         return self._caching
 
     def with_logging_enabled(self: _B, config: Mapping[str, str] | None = None) -> _B:
@@ -119,11 +120,11 @@ class StoreBuilder:
         return self._with(_logging=False, _log_config=MappingProxyType({}))
 
     def with_caching_enabled(self: _B) -> _B:
-        """A builder with the caching flag on."""
+        """A builder whose stores cache writes until a commit or an eviction (Kafka's record cache)."""
         return self._with(_caching=True)
 
     def with_caching_disabled(self: _B) -> _B:
-        """A builder with the caching flag off."""
+        """A builder whose stores write through at once."""
         return self._with(_caching=False)
 
     def build(self) -> Any:
@@ -165,10 +166,12 @@ class KeyValueStoreBuilder(_SerdeBuilder):
         self.supplier = supplier
 
     def build(self) -> MeteredKeyValueStore[Any, Any]:
-        """metered(changelogging?(supplier.get()))."""
+        """metered(caching?(changelogging?(supplier.get())))."""
         inner: KeyValueBytesStore = self.supplier.get()
         if self._logging:
             inner = ChangeLoggingKeyValueBytesStore(inner)
+        if self._caching:
+            inner = _caching_kv(inner)
         return MeteredKeyValueStore(inner, self.key_serde, self.value_serde)
 
 
@@ -184,10 +187,12 @@ class TimestampedKeyValueStoreBuilder(KeyValueStoreBuilder):
     __slots__ = ()
 
     def build(self) -> MeteredTimestampedKeyValueStore[Any, Any]:
-        """metered-timestamped(changelogging-timestamped?(supplier.get()))."""
+        """metered-timestamped(caching?(changelogging-timestamped?(supplier.get())))."""
         inner: KeyValueBytesStore = self.supplier.get()
         if self._logging:
             inner = ChangeLoggingTimestampedKeyValueBytesStore(inner)
+        if self._caching:
+            inner = _caching_kv(inner)
         return MeteredTimestampedKeyValueStore(inner, self.key_serde, self.value_serde)
 
 
@@ -234,10 +239,12 @@ class WindowStoreBuilder(_SerdeBuilder):
         return self._caching and not self.supplier.retain_duplicates
 
     def build(self) -> MeteredWindowStore[Any, Any]:
-        """metered(changelogging?(supplier.get()))."""
+        """metered(caching?(changelogging?(supplier.get())))."""
         inner: WindowBytesStore = self.supplier.get()
         if self._logging:
             inner = ChangeLoggingWindowBytesStore(inner)
+        if self.caching_enabled:
+            inner = _caching_window(inner)
         return MeteredWindowStore(inner, self.key_serde, self.value_serde)
 
 
@@ -253,11 +260,25 @@ class TimestampedWindowStoreBuilder(WindowStoreBuilder):
     __slots__ = ()
 
     def build(self) -> MeteredTimestampedWindowStore[Any, Any]:
-        """metered-timestamped(changelogging-timestamped?(supplier.get()))."""
+        """metered-timestamped(caching?(changelogging-timestamped?(supplier.get())))."""
         inner: WindowBytesStore = self.supplier.get()
         if self._logging:
             inner = ChangeLoggingTimestampedWindowBytesStore(inner)
+        if self.caching_enabled:
+            inner = _caching_window(inner)
         return MeteredTimestampedWindowStore(inner, self.key_serde, self.value_serde)
+
+
+def _caching_kv(inner: KeyValueBytesStore) -> KeyValueBytesStore:
+    from kstreams_nb.state.cache_stores import CachingKeyValueBytesStore
+
+    return CachingKeyValueBytesStore(inner)
+
+
+def _caching_window(inner: WindowBytesStore) -> WindowBytesStore:
+    from kstreams_nb.state.cache_windowed import CachingWindowBytesStore
+
+    return CachingWindowBytesStore(inner)
 
 
 def _check_name(name: Any) -> str:

@@ -93,6 +93,8 @@ class MeteredStoreBase(WrappedStateStore):
         self._ks, self._kd, self._vs, self._vd = ks.serialize, ks.deserialize, vs.serialize, vs.deserialize
         self._topic = changelog_topic_name(context.application_id, self._store_name)
         self._inner.init(self._inner_context(context), root)
+        if getattr(self._inner, "cache_inactive", False):  # no record cache: drop the caching layer
+            self._inner = self._inner.wrapped
         self._open = True
 
     def close(self) -> None:

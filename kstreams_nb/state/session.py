@@ -363,10 +363,14 @@ class SessionStoreBuilder(_SerdeBuilder):
         return int(self.supplier.retention_period)
 
     def build(self) -> MeteredSessionStore[Any, Any]:
-        """metered(changelogging?(supplier.get()))."""
+        """metered(caching?(changelogging?(supplier.get())))."""
         inner: Any = self.supplier.get()
         if self._logging:
             inner = ChangeLoggingSessionBytesStore(inner)
+        if self._caching:
+            from kstreams_nb.state.cache_windowed import CachingSessionBytesStore
+
+            inner = CachingSessionBytesStore(inner)
         return MeteredSessionStore(inner, self.key_serde, self.value_serde)
 
 

@@ -17,6 +17,8 @@ Example::
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import threading
 from collections import defaultdict, deque
 from collections.abc import Mapping
@@ -33,6 +35,7 @@ from kstreams_nb.config import StreamsConfig
 from kstreams_nb.errors import StreamsStateError, TopologyError, UnknownStateStoreError
 from kstreams_nb.records import EMPTY_HEADERS, ConsumerRecord, Headers, TaskId, TopicPartition
 from kstreams_nb.state import read_only_view
+from kstreams_nb.state.cache import ThreadCache
 from kstreams_nb.state.directory import clean_up_application
 from kstreams_nb.state.metered import MeteredTimestampedKeyValueStore
 from kstreams_nb.state.metered_window import MeteredTimestampedWindowStore
@@ -43,6 +46,7 @@ __all__ = ["TopologyTestDriver"]
 
 DEFAULT_APPLICATION_ID = "topology-test-driver"
 _WINDOWED_EMIT_INTERVAL = "__emit.interval.ms.kstreams.windowed.aggregation__"
+_OUTER_JOIN_EMIT_INTERVAL = "__emit.interval.ms.kstreams.outer.join.spurious.results.fix__"
 
 
 class _CaptureProducer:
@@ -92,7 +96,17 @@ class TopologyTestDriver:
         if _WINDOWED_EMIT_INTERVAL not in self.config:
             # as Kafka's driver: windowed aggregations emitting on window close are not throttled by wall-clock time
             self.config = self.config.with_overrides({_WINDOWED_EMIT_INTERVAL: 0})
+        if _OUTER_JOIN_EMIT_INTERVAL not in self.config:
+            # as Kafka's driver: left/outer stream-stream joins sweep their outer store on every record
+            self.config = self.config.with_overrides({_OUTER_JOIN_EMIT_INTERVAL: 0})
         self.application_id: str = self.config["application.id"]
+        #: without a ``state.dir``, persistent stores live in a directory of this driver's own (removed on
+        #: close), so drivers in other processes (two notebook kernels, parallel test workers) never contend for
+        #: the lock of one shared ``<tmp>/kafka-streams/<application.id>/0_0``
+        self._own_state_dir: str | None = None
+        if not self.config.get("state.dir"):
+            self._own_state_dir = tempfile.mkdtemp(prefix="kstreams_nb-driver-")
+            self.config = self.config.with_overrides({"state.dir": self._own_state_dir})
         #: compiled once: tasks never see later edits of ``topology``
         self._compiled = compiled = compile_topology(builder, self.application_id)
         self._clock = ManualClock(to_millis(initial_wall_clock_ms, "initial_wall_clock_ms"))
@@ -134,6 +148,7 @@ class TopologyTestDriver:
                 self.config,
                 self._producer,
                 self._clock,
+                cache=ThreadCache(int(self.config.get("statestore.cache.max.bytes", 0))),
                 global_stores=(  # what processors see of global stores: read-only views, as in Kafka
                     {n: read_only_view(st, nullcontext()) for n, st in self._global_task.stores.items()}
                     if self._global_task
@@ -316,7 +331,7 @@ class TopologyTestDriver:
         # Kafka's driver: process one record, punctuate on stream time, commit, capture outputs; until idle
         while task.process():
             task.maybe_punctuate_stream_time()
-            task.flush()
+            task.flush(persistent=False)
             if self._producer.history:
                 self._capture_outputs()
 
@@ -354,6 +369,8 @@ class TopologyTestDriver:
             task.close()
         if any(store.persistent for task in tasks for store in task.stores.values()):
             clean_up_application(self.config, self.application_id)  # as Kafka's driver: no state outlives it
+        if self._own_state_dir is not None:
+            shutil.rmtree(self._own_state_dir, ignore_errors=True)
 
     def __enter__(self) -> TopologyTestDriver:
         return self

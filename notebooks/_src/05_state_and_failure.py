@@ -12,8 +12,9 @@
 # crash under exactly-once (section 6).
 #
 # **Delivery guarantee.** By default (`processing.guarantee=at_least_once`) the input offsets are committed every
-# `commit.interval.ms` (and on a clean `close()`), while store updates reach the changelog as they happen. A clean
-# `close()` commits first and loses or repeats nothing. After a crash, the records processed since the last
+# `commit.interval.ms` (and on a clean `close()`), while store updates reach the changelog as they happen (the
+# record cache, which would hold them back until the next commit, is off here: `statestore.cache.max.bytes=0`).
+# A clean `close()` commits first and loses or repeats nothing. After a crash, the records processed since the last
 # commit are processed again, so a count may include them twice: section 5 shows exactly that. With
 # `processing.guarantee=exactly_once_v2` the same crash leaves every click counted exactly once: section 6.
 
@@ -27,7 +28,10 @@ from kstreams_nb.streams import State
 broker = EmbeddedBroker.reset("nb-05-state")
 broker.create_topic("clicks", partitions=2)
 broker.create_topic("clicks-per-user", partitions=2)
-config = {"application.id": "click-app", "bootstrap.servers": "memory://nb-05-state", "commit.interval.ms": 50}
+config = {
+    "application.id": "click-app", "bootstrap.servers": "memory://nb-05-state", "commit.interval.ms": 50,
+    "statestore.cache.max.bytes": 0,  # no record cache: every update reaches the changelog and the output at once
+}
 
 builder = StreamsBuilder()
 (

@@ -819,6 +819,61 @@ def dsl_session_windowed_count() -> Topology:
     return b.build()
 
 
+def dsl_stream_stream_outer_joins() -> Topology:
+    """Left and outer stream-stream joins: unnamed, and an outer join named with StreamJoined and a store name."""
+    from kstreams_nb.dsl import JoinWindows, StreamJoined
+
+    b = StreamsBuilder()
+    left, right = b.stream("left"), b.stream("right")
+    windows = JoinWindows.of_time_difference_and_grace(FIVE_MINUTES, ONE_MINUTE)
+    left.left_join(right, lambda a, b2: f"{a}{b2}", windows).to("left-out")
+    left.outer_join(right, lambda a, b2: f"{a}{b2}", windows).to("outer-out")
+    left.outer_join(right, lambda a, b2: f"{a}{b2}", windows,
+                    stream_joined=StreamJoined.as_("outer-store").with_name("outer-join")).to("named-outer-out")
+    return b.build()
+
+
+def dsl_foreign_key_join() -> Topology:
+    """Foreign-key joins: an unnamed inner join, and a named left join with a named result store."""
+    from kstreams_nb.dsl import TableJoined
+
+    b = StreamsBuilder()
+    orders, customers = b.table("orders"), b.table("customers")
+    orders.join(customers, lambda o, c: f"{o}{c}", foreign_key_extractor=lambda v: v).to_stream().to("fk-inner")
+    orders.left_join(customers, lambda o, c: f"{o}{c}", Materialized.as_("fk-store"),
+                     foreign_key_extractor=lambda v: v, table_joined=TableJoined.as_("fk")).to_stream().to("fk-left")
+    return b.build()
+
+
+def dsl_cogroup() -> Topology:
+    """Two grouped streams cogrouped into one aggregate, and a windowed cogroup with a named store."""
+    from kstreams_nb.dsl.windows import TimeWindows
+
+    b = StreamsBuilder()
+    clicks, views = b.stream("clicks").group_by_key(), b.stream("views").group_by_key()
+    (clicks.cogroup(lambda k, v, agg: agg + v).cogroup(views, lambda k, v, agg: agg + v)
+     .aggregate(lambda: "").to_stream().to("cogrouped"))
+    (clicks.cogroup(lambda k, v, agg: agg + v).cogroup(views, lambda k, v, agg: agg)
+     .windowed_by(TimeWindows.of_size_with_no_grace(FIVE_MINUTES))
+     .aggregate(lambda: "", named=Named.as_("windowed-cogroup"), materialized=Materialized.as_("cogroup-store"))
+     .to_stream().to("windowed-cogrouped"))
+    return b.build()
+
+
+def dsl_sliding_windowed_count() -> Topology:
+    """An unnamed sliding-windowed count, and a named reduce with a named store and grace."""
+    from kstreams_nb.dsl import SlidingWindows
+
+    b = StreamsBuilder()
+    s = b.stream("input")
+    s.group_by_key().windowed_by(SlidingWindows.of_time_difference_with_no_grace(FIVE_MINUTES)).count().to_stream(
+    ).to("sliding-counts")
+    (s.group_by_key().windowed_by(SlidingWindows.of_time_difference_and_grace(FIVE_MINUTES, ONE_MINUTE))
+     .reduce(lambda a, v: a + v, Named.as_("sliding"), Materialized.as_("sliding-store")).to_stream()
+     .to("named-sliding"))
+    return b.build()
+
+
 DSL_TOPOLOGIES: list[Callable[[], Topology]] = [
     dsl_filter_map_chain,
     dsl_stateless_ops,
@@ -853,6 +908,10 @@ DSL_TOPOLOGIES: list[Callable[[], Topology]] = [
     dsl_stream_stream_join_named,
     dsl_two_joins_shared_repartition,
     dsl_session_windowed_count,
+    dsl_stream_stream_outer_joins,
+    dsl_foreign_key_join,
+    dsl_cogroup,
+    dsl_sliding_windowed_count,
 ]
 
 

@@ -15,6 +15,8 @@ BENCH = Path(__file__).resolve().parents[2] / "bench"
 CASES: dict[str, tuple[list[str], set[str], str]] = {
     "bench_driver": (["--records", "300", "--repeat", "1"], {"stateless 3-processor", "key-value counting"}, "rec/s"),
     "bench_windowed": (["--records", "300", "--repeat", "1"], {"tumbling 1 min", "hopping 10 min / 1 min"}, "rec/s"),
+    "bench_joins": (["--records", "300", "--repeat", "1"],
+                    {"stream-table join", "stream-stream join", "session-windowed count"}, "rec/s"),
     "bench_runtime": (["--records", "300"], {"stateless 3-processor", "windowed count"}, "rec/s"),
     "bench_draw": (["--nodes", "8", "--repeat", "1"], {"draw 8 nodes"}, "nx.draw baseline"),
     "bench_preview": (["--records", "200", "--repeat", "1"], {"preview 10-node"}, "through 10 nodes"),

@@ -39,13 +39,13 @@ def stores_of(builder: StreamsBuilder) -> dict[str, tuple[str, ...]]:
             if isinstance(n, DescribedProcessor)}
 
 
-def test_a_stream_stream_join_needs_join_windows_and_left_outer_wait() -> None:
+def test_a_stream_stream_join_needs_join_windows() -> None:
     b = StreamsBuilder()
     a, other = b.stream("a"), b.stream("b")
-    with pytest.raises(TopologyError, match="needs windows=JoinWindows"):
-        a.join(other, concat)
-    with pytest.raises(TopologyError, match="not available yet"):
-        a.left_join(other, concat, JoinWindows.of_time_difference_with_no_grace(100))
+    for join in (a.join, a.left_join, a.outer_join):
+        with pytest.raises(TopologyError, match="needs windows=JoinWindows"):
+            join(other, concat)
+    a.left_join(other, concat, JoinWindows.of_time_difference_with_no_grace(100))  # accepted with windows
 
 
 @pytest.mark.parametrize(

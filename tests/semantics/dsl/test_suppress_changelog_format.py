@@ -57,7 +57,7 @@ def test_the_fixture_holds_both_programs() -> None:
 
 @pytest.mark.parametrize("name", sorted(ORACLE))
 def test_the_driver_writes_kafkas_changelog_and_output(name: str) -> None:
-    with TopologyTestDriver(program(name), {"application.id": "app"}) as driver:
+    with TopologyTestDriver(program(name), {"application.id": "app", "statestore.cache.max.bytes": 0}) as driver:
         topic = driver.create_input_topic("input", S, S)
         changelog = driver.create_output_topic(changelog_topic(name), B, B)
         output = driver.create_output_topic("output", B, B)

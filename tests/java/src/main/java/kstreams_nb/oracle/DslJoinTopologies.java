@@ -14,6 +14,7 @@ import org.apache.kafka.streams.kstream.KTable;
 import org.apache.kafka.streams.kstream.Materialized;
 import org.apache.kafka.streams.kstream.Named;
 import org.apache.kafka.streams.kstream.SessionWindows;
+import org.apache.kafka.streams.kstream.SlidingWindows;
 import org.apache.kafka.streams.kstream.StreamJoined;
 import org.apache.kafka.streams.kstream.TableJoined;
 import org.apache.kafka.streams.kstream.TimeWindows;
@@ -33,12 +34,10 @@ final class DslJoinTopologies {
         out.put("dsl_stream_stream_join_named", DslJoinTopologies::streamStreamJoinNamed);
         out.put("dsl_two_joins_shared_repartition", DslJoinTopologies::twoJoinsSharedRepartition);
         out.put("dsl_session_windowed_count", DslJoinTopologies::sessionWindowedCount);
-        // Prepared for the lead (left/outer stream-stream joins, foreign-key joins, cogroup): these compile but are
-        // not registered; uncomment a line once its twin is in tests/golden/topologies.py, then run
-        // tests/java/run_oracle.py to write the fixture.
-        // out.put("dsl_stream_stream_outer_joins", DslJoinTopologies::streamStreamOuterJoins);
-        // out.put("dsl_foreign_key_join", DslJoinTopologies::foreignKeyJoin);
-        // out.put("dsl_cogroup", DslJoinTopologies::cogroup);
+        out.put("dsl_stream_stream_outer_joins", DslJoinTopologies::streamStreamOuterJoins);
+        out.put("dsl_foreign_key_join", DslJoinTopologies::foreignKeyJoin);
+        out.put("dsl_cogroup", DslJoinTopologies::cogroup);
+        out.put("dsl_sliding_windowed_count", DslJoinTopologies::slidingWindowedCount);
     }
 
     static final Duration FIVE_MINUTES = Duration.ofMinutes(5);
@@ -106,7 +105,22 @@ final class DslJoinTopologies {
         return b.build();
     }
 
-    // ---- prepared, not registered (see register)
+    // an unnamed sliding-windowed count, and a named reduce with a named store and grace
+    static Topology slidingWindowedCount() {
+        final StreamsBuilder b = new StreamsBuilder();
+        final KStream<String, String> s = b.stream("input");
+        s.groupByKey()
+            .windowedBy(SlidingWindows.ofTimeDifferenceWithNoGrace(FIVE_MINUTES))
+            .count()
+            .toStream()
+            .to("sliding-counts");
+        s.groupByKey()
+            .windowedBy(SlidingWindows.ofTimeDifferenceAndGrace(FIVE_MINUTES, ONE_MINUTE))
+            .reduce((a, v) -> a + v, Named.as("sliding"), Materialized.as("sliding-store"))
+            .toStream()
+            .to("named-sliding");
+        return b.build();
+    }
 
     // left and outer stream-stream joins: unnamed, and an outer join named with StreamJoined and a store name
     static Topology streamStreamOuterJoins() {
