@@ -124,9 +124,11 @@ class RocksDBStore:
         return db
 
     def flush(self) -> None:
-        """Flush the memtable to disk."""
+        """Make every write so far durable: the write-ahead log is synced to disk (what a checkpoint needs: after a
+        crash, reopening the database replays the log). Writing the memtable out as a table file on every commit
+        cost about 1.4 ms a call; RocksDB does that by itself when the memtable fills, and on close."""
         if self._db is not None:
-            self._db.flush()
+            self._db.flush_wal(True)
 
     def _release_db(self) -> None:
         for it in list(self._iterators):

@@ -90,8 +90,11 @@ class RocksDBWindowStore(WindowRangeQueries, RocksDBStore):
         self._expired_before = 0
 
     def _expire(self) -> None:
+        # Expired records are deleted in steps of a segment interval (Kafka's segmented stores drop whole
+        # segments), not on every advance of the stream time: reads already skip them, and each range deletion
+        # left in the memtable makes every later iterator slower to create (a join fetches once per record).
         min_live = max(self._observed - self._retention + 1, 0)
-        if min_live > self._expired_before:
+        if min_live - self._expired_before >= max(self._retention // 2, 60_000):
             self._check().delete_range(bytes(8), _time_key(min_live))
             self._expired_before = min_live
 

@@ -182,7 +182,10 @@ def test_window_store_keeps_records_and_stream_time_across_reopen(tmp_path: Path
     assert list(again.fetch_values(b"k", 0, 100)) == [(10, b"v1"), (40, b"v2")]
     again.put(b"k", b"v3", 70)  # 10 expires: 70 - 50 + 1 > 10
     assert list(again.fetch_values(b"k", 0, 100)) == [(40, b"v2"), (70, b"v3")]
-    assert len(list(again._check().keys())) == 2  # expired records are deleted from disk, not only hidden
+    assert len(list(again._check().keys())) == 3  # hidden at once; deleted from disk a segment interval later
+    again.put(b"k", b"v4", 70 + 60_000)  # the expiry point moved on by a segment interval (at least 60 s)
+    assert list(again.fetch_values(b"k", 0, 10**6)) == [(60_070, b"v4")]
+    assert len(list(again._check().keys())) == 1  # expired records are deleted from disk, not only hidden
     again.close()
 
 
