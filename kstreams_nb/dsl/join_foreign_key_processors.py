@@ -78,34 +78,37 @@ class _SubscriptionSend(Processor):
             self._inner(record, change)
 
     def _left(self, record: Record, change: tp.Change) -> None:
-        if change.old is not None:
-            old_fk = self.extract(change.old)
-            new_fk = None if change.new is None else self.extract(change.new)
-            if old_fk is not None and not self._same(new_fk, old_fk):
-                self._forward(record, old_fk, Instruction.DELETE_KEY_AND_PROPAGATE)
-            self._forward(record, new_fk, Instruction.PROPAGATE_NULL_IF_NO_FK_VAL_AVAILABLE)
-        elif change.new is not None:
-            self._forward(record, self.extract(change.new), Instruction.PROPAGATE_NULL_IF_NO_FK_VAL_AVAILABLE)
+        if change.old is None and change.new is None:
+            return  # deleting an absent row: no result to update
+        old_fk = None if change.old is None else self.extract(change.old)
+        new_fk = None if change.new is None else self.extract(change.new)
+        if old_fk is not None and not self._same(new_fk, old_fk):
+            # the new subscription answers with the result; the old one is only removed
+            self._forward(record, old_fk, Instruction.DELETE_KEY_NO_PROPAGATE)
+        # every change gets a response (a null foreign key subscribes nowhere but is still answered)
+        self._forward(record, new_fk, Instruction.PROPAGATE_NULL_IF_NO_FK_VAL_AVAILABLE)
 
     def _inner(self, record: Record, change: tp.Change) -> None:
-        if change.old is not None:
-            old_fk = self.extract(change.old)
-            if old_fk is None:
-                return self._skip()
-            if change.new is None:
-                return self._forward(record, old_fk, Instruction.DELETE_KEY_AND_PROPAGATE)
-            new_fk = self.extract(change.new)
-            if new_fk is None:
-                return self._skip()
-            if not self._same(new_fk, old_fk):
-                self._forward(record, old_fk, Instruction.DELETE_KEY_NO_PROPAGATE)
-            self._forward(record, new_fk, Instruction.PROPAGATE_NULL_IF_NO_FK_VAL_AVAILABLE)
-        elif change.new is not None:
-            new_fk = self.extract(change.new)
-            if new_fk is None:
-                return self._skip()
+        old_fk = None if change.old is None else self.extract(change.old)
+        if change.new is None:
+            if old_fk is not None:
+                self._forward(record, old_fk, Instruction.DELETE_KEY_AND_PROPAGATE)
+            return
+        new_fk = self.extract(change.new)
+        if new_fk is None:
+            self._skip()
+            if old_fk is not None:
+                # the row no longer joins: delete the old subscription and the previous result
+                self._forward(record, old_fk, Instruction.DELETE_KEY_AND_PROPAGATE)
+        elif old_fk is None:
             self._forward(record, new_fk, Instruction.PROPAGATE_ONLY_IF_FK_VAL_AVAILABLE)
-        return None
+        elif not self._same(new_fk, old_fk):
+            self._forward(record, old_fk, Instruction.DELETE_KEY_NO_PROPAGATE)
+            # a null result deletes the previous one when the new foreign key has no row
+            self._forward(record, new_fk, Instruction.PROPAGATE_NULL_IF_NO_FK_VAL_AVAILABLE)
+        else:
+            # same foreign key: had it no row, the previous value did not join either
+            self._forward(record, new_fk, Instruction.PROPAGATE_ONLY_IF_FK_VAL_AVAILABLE)
 
     def _same(self, a: Any, b: Any) -> bool:
         serdes = self.serdes

@@ -16,7 +16,9 @@ end='')" > ../semantics/dsl/suppress_oracle.txt`` from this directory); ``kstrea
 prints Kafka's offset metadata (TopicPartitionMetadata) for fixed cases (fixture
 tests/unit/engine/partition_metadata_oracle.txt, rewritten the same way); ``kstreams_nb.oracle.JoinCases`` prints
 the outputs of joins and session windows for fixed edge-case inputs (fixture
-tests/semantics/dsl_kafka_checked/join_and_session_oracle.txt, rewritten the same way).
+tests/semantics/dsl_kafka_checked/join_and_session_oracle.txt, rewritten the same way);
+``kstreams_nb.oracle.JoinCases2`` does the same for left/outer stream-stream joins, sliding windows, cogroup and
+foreign-key joins (fixture tests/semantics/dsl_kafka_checked/dsl_part2_oracle.txt).
 
 Usage::
 

@@ -233,23 +233,41 @@ def replay_guarantee() -> str:
     return "at_least_once"
 
 
-def run(name: str) -> list[Step]:
-    """Pipe the oracle's inputs for ``name`` through kstreams_nb; return the steps with kstreams_nb's outputs."""
-    build, topics, (key_serde, value_serde) = PROGRAMS[name]
+def pipe(topology: Topology, steps: list[Step], outputs: list[tuple[str, Any, Any]],
+         config: dict[str, Any]) -> list[Step]:
+    """Pipe the inputs of ``steps`` through ``topology``; return the steps with kstreams_nb's records on
+    ``outputs`` (``(topic, key_serde, value_serde)``, in the oracle's order)."""
     got: list[Step] = []
-    with TopologyTestDriver(build(), CONFIG) as driver:
-        outputs = [driver.create_output_topic(t, key_serde, value_serde) for t in topics]
+    with TopologyTestDriver(topology, config) as driver:
+        readers = [(t, driver.create_output_topic(t, k, v)) for t, k, v in outputs]
         inputs: dict[str, Any] = {}
-        for step in ORACLE[name]:
+        for step in steps:
             if step.topic not in inputs:
                 inputs[step.topic] = driver.create_input_topic(step.topic, S, S)
             inputs[step.topic].pipe_input(step.key, step.value, step.ts)
             mine = Step(step.line, step.topic, step.key, step.value, step.ts)
-            for topic, output in zip(topics, outputs, strict=True):
+            for topic, reader in readers:
                 mine.out += [f"out {topic} key={text(r.key)} value={text(r.value)} ts={r.timestamp}"
-                             for r in output.read_records_to_list()]
+                             for r in reader.read_records_to_list()]
             got.append(mine)
     return got
+
+
+def run(name: str) -> list[Step]:
+    """Pipe the oracle's inputs for ``name`` through kstreams_nb; return the steps with kstreams_nb's outputs."""
+    build, topics, (key_serde, value_serde) = PROGRAMS[name]
+    return pipe(build(), ORACLE[name], [(t, key_serde, value_serde) for t in topics], CONFIG)
+
+
+def oracle_output(main_class: str) -> str:
+    """What the oracle ``main_class`` prints (skipped without Java and Maven, failed in CI, by
+    run_oracle.run_main_in_test)."""
+    spec = importlib.util.spec_from_file_location("kstreams_nb_run_oracle", JAVA_DIR / "run_oracle.py")
+    assert spec is not None and spec.loader is not None
+    oracle = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(oracle)
+    output: str = oracle.run_main_in_test(main_class)
+    return output
 
 
 _CROSS_TOPIC = "inputs piped out of timestamp order across topics, which the runtime processes in timestamp order"
@@ -300,8 +318,4 @@ def test_the_fixture_holds_every_program() -> None:
 def test_the_oracle_still_prints_the_fixture() -> None:
     """The fixture is Kafka Streams' own output (skipped without Java and Maven, failed in CI, by
     run_oracle.run_main_in_test)."""
-    spec = importlib.util.spec_from_file_location("kstreams_nb_run_oracle", JAVA_DIR / "run_oracle.py")
-    assert spec is not None and spec.loader is not None
-    oracle = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(oracle)
-    assert oracle.run_main_in_test("kstreams_nb.oracle.JoinCases") == FIXTURE.read_text("utf-8")
+    assert oracle_output("kstreams_nb.oracle.JoinCases") == FIXTURE.read_text("utf-8")

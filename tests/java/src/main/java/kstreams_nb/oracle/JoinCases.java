@@ -54,7 +54,8 @@ import org.apache.kafka.streams.test.TestRecord;
  *
  * <p>For each program it prints {@code === <name>}, then, for every input piped through a TopologyTestDriver
  * (application.id {@code app}, in-memory stores unless a case says otherwise, no record cache, emit-on-window-close
- * aggregations checking on every record: {@code __emit.interval.ms.kstreams.windowed.aggregation__=0}), one
+ * aggregations checking on every record: {@code __emit.interval.ms.kstreams.windowed.aggregation__=0}, and outer
+ * stream-stream joins likewise: {@code __emit.interval.ms.kstreams.outer.join.spurious.results.fix__=0}), one
  * {@code in <topic> key=.. value=.. ts=..} line and the records that input produced,
  * {@code out <topic> key=.. value=.. ts=..}, output topic by output topic. Strings print in double quotes, null as
  * {@code null}, longs as numbers, session-windowed keys as {@code "key"@start/end}. Every joiner returns
@@ -65,12 +66,12 @@ public final class JoinCases {
     private JoinCases() {
     }
 
-    private record In(String topic, String key, String value, long ts) {
+    record In(String topic, String key, String value, long ts) {
     }
 
     /** A program, its output topics as {@code topic:kind} (kind: key and value types, {@code s} String,
      * {@code l} Long, {@code w} session-windowed String) and its inputs. */
-    private record Case(Supplier<Topology> topology, List<String> outputs, List<In> inputs, boolean inMemory) {
+    record Case(Supplier<Topology> topology, List<String> outputs, List<In> inputs, boolean inMemory) {
         Case(final Supplier<Topology> topology, final List<String> outputs, final List<In> inputs) {
             this(topology, outputs, inputs, true);
         }
@@ -78,9 +79,11 @@ public final class JoinCases {
 
     private static final Serde<String> S = Serdes.String();
     private static final String EMIT_INTERVAL = "__emit.interval.ms.kstreams.windowed.aggregation__";
+    private static final String OUTER_JOIN_EMIT_INTERVAL =
+        "__emit.interval.ms.kstreams.outer.join.spurious.results.fix__";
     private static final ValueJoiner<String, String, String> JOINER = (l, r) -> l + "+" + r;
 
-    private static In in(final String topic, final String key, final String value, final long ts) {
+    static In in(final String topic, final String key, final String value, final long ts) {
         return new In(topic, key, value, ts);
     }
 
@@ -386,7 +389,7 @@ public final class JoinCases {
     }
 
     @SuppressWarnings({"unchecked", "rawtypes"})
-    private static void run(final PrintStream out, final String name, final Case c) {
+    static void run(final PrintStream out, final String name, final Case c) {
         final Properties props = new Properties();
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, "app");
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "dummy:9092");
@@ -399,6 +402,8 @@ public final class JoinCases {
         props.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, 0);
         // emit-on-window-close aggregations check for closed windows on every record, not once a wall-clock second
         props.put(EMIT_INTERVAL, 0L);
+        // outer stream-stream joins emit unmatched records as soon as their window closes
+        props.put(OUTER_JOIN_EMIT_INTERVAL, 0L);
         out.print("=== " + name + "\n");
         try (TopologyTestDriver driver = new TopologyTestDriver(c.topology().get(), props)) {
             final Map<String, TestInputTopic<String, String>> inputs = new TreeMap<>();
