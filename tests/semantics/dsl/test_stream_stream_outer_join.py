@@ -8,8 +8,8 @@ Left out, and why:
 - ...WithSpuriousResultFixDisabledOldApi (both classes): the deprecated ``JoinWindows.of()`` does not exist here.
 - ...WithInMemoryCustomSuppliers, testShouldJoinWithNonTimestampedStore, the DSL store supplier cases:
   StreamJoined carries no store suppliers here.
-- testWindowing (both classes): not transcribed yet (the window bounds are covered by testLeftJoinedRecordsWith
-  ZeroAfterAreEmitted and the asymmetric-window cases).
+- testWindowing (both classes) and KStreamKStreamJoinTest.testOuterJoin are in
+  test_stream_stream_outer_join_windowing.py.
 - KStreamKStreamJoinTest.shouldThrottleEmitNonJoinedOuterRecordsEvenWhenClockDrift mocks the clock;
   test_stream_stream_outer_join_topology.py checks the throttle with the driver's wall clock instead (that file
   also has the describe() texts and the null key/value cases).
