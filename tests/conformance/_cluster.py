@@ -136,11 +136,14 @@ def poll_until(consumer: Consumer, count: int, max_records: int = 500) -> list[C
     return got
 
 
-def drain(consumer: Consumer, idle_polls: int = 3) -> list[ConsumerRecord]:
-    """Every record available now: polls until ``idle_polls`` polls in a row return nothing."""
+def drain(consumer: Consumer, idle_polls: int = 3, at_least: int = 0) -> list[ConsumerRecord]:
+    """Every record available now: polls until ``idle_polls`` polls in a row return nothing, and (within the
+    deadline) until ``at_least`` records came: a real broker's first fetch of a new assignment can take longer
+    than a few idle polls on a loaded machine."""
     got: list[ConsumerRecord] = []
     idle = 0
-    while idle < idle_polls:
+    deadline = time.monotonic() + DEADLINE
+    while idle < idle_polls or (len(got) < at_least and time.monotonic() < deadline):
         batch = consumer.poll_batch(500, timeout=0.1)
         got.extend(batch)
         idle = 0 if batch else idle + 1

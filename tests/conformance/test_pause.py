@@ -110,7 +110,7 @@ def test_assign_keeps_the_pauses_of_the_partitions_it_keeps(cluster: Cluster) ->
     consumer.pause([tp0, tp1])
     consumer.assign([tp1, tp2])
     assert consumer.paused() == {tp1}
-    assert [r.partition for r in drain(consumer)] == [2]
+    assert [r.partition for r in drain(consumer, at_least=1)] == [2]
     consumer.assign([tp0, tp1])  # tp0 comes back unpaused: its pause ended when it was unassigned
     assert consumer.paused() == {tp1}
     assert [r.partition for r in drain(consumer)] == [0]
