@@ -11,6 +11,7 @@ confluent-kafka:
 
 from __future__ import annotations
 
+import time
 import uuid
 from typing import Any
 
@@ -25,7 +26,7 @@ from kstreams_nb.errors import ProcessingError, SerializationError
 from kstreams_nb.streams import KafkaStreams, State
 from kstreams_nb.testing.kafka import LocalKafka
 
-from ._kafka import DEADLINE, admin, consume, new_topic
+from ._kafka import DEADLINE, admin, new_topic, read_partitions
 
 pytestmark = pytest.mark.timeout(180)
 S = Serdes.string()
@@ -85,11 +86,23 @@ class _App:
         return tp.offset if tp.offset >= 0 else None
 
     def outputs(self, count: int) -> list[str]:
-        """The output values, read_committed; waits until ``count`` are there and then a little for more."""
-        return [S.deserialize(self.out, m.value()) for m in consume(self.kafka, [self.out], count + 1, timeout=3.0)]
+        """Every output value (read_committed), once ``count`` are there."""
+        return [S.deserialize(self.out, m.value()) for m in self._read(self.out, count)]
 
     def dead_letters(self, count: int) -> list[Any]:
-        return consume(self.kafka, [self.dlq], count + 1, timeout=3.0)
+        """Every dead-letter record (read_committed), once ``count`` are there."""
+        return self._read(self.dlq, count)
+
+    def _read(self, topic: str, count: int) -> list[Any]:
+        """Every record of ``topic``, read_committed from its start to its end (assign-only: no group join, whose
+        first rebalance can take seconds on a loaded machine); re-read until ``count`` are there or the deadline
+        passes, so a record beyond ``count`` shows up too."""
+        deadline = time.monotonic() + DEADLINE
+        while True:
+            got = [m for ms in read_partitions(self.kafka, topic, read_committed=True).values() for m in ms]
+            if len(got) >= count or time.monotonic() > deadline:
+                return got
+            time.sleep(0.2)
 
 
 def _dropped(streams: KafkaStreams) -> float:

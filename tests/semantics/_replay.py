@@ -54,6 +54,8 @@ _ids = itertools.count()
 
 #: internal config Kafka's driver sets so emit-on-window-close is not throttled by wall-clock time
 _EMIT_INTERVAL = "__emit.interval.ms.kstreams.windowed.aggregation__"
+#: and so outer stream-stream joins sweep their non-joined records on every record, not once a wall-clock second
+_OUTER_JOIN_EMIT_INTERVAL = "__emit.interval.ms.kstreams.outer.join.spurious.results.fix__"
 
 AT_LEAST_ONCE, EXACTLY_ONCE = "at_least_once", "exactly_once_v2"
 GUARANTEES = (AT_LEAST_ONCE, EXACTLY_ONCE)
@@ -237,6 +239,7 @@ def _replay(
         "processing.guarantee": guarantee,
         "statestore.cache.max.bytes": 0,
         _EMIT_INTERVAL: 0,
+        _OUTER_JOIN_EMIT_INTERVAL: 0,
     })
     isolation = "read_committed" if guarantee == EXACTLY_ONCE else "read_uncommitted"
     streams = KafkaStreams(session.topology, config)
