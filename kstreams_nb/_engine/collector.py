@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 from kstreams_nb.errors import SerializationError, TransactionError
 from kstreams_nb.records import EMPTY_HEADERS, Headers, TaskId
+from kstreams_nb.serdes import Serde
 
 __all__ = ["RecordCollector", "RecordWriter"]
 
@@ -96,9 +97,18 @@ class RecordCollector:
         transaction (fencing) never does."""
         origin = "key"
         try:
-            kb = key_serializer.serialize(topic, key)
+            # a built-in serde's function is called directly; when it fails, serialize() gives the serde's error
+            try:
+                kb = (None if key is None else key_serializer.to_bytes(key)) if type(key_serializer) is Serde else (
+                    key_serializer.serialize(topic, key))
+            except Exception:
+                kb = key_serializer.serialize(topic, key)
             origin = "value"
-            vb = value_serializer.serialize(topic, value)
+            try:
+                vb = (None if value is None else value_serializer.to_bytes(value)) if (
+                    type(value_serializer) is Serde) else value_serializer.serialize(topic, value)
+            except Exception:
+                vb = value_serializer.serialize(topic, value)
         except Exception as e:
             error = SerializationError(
                 f"task {self.task_id} failed to serialize the {origin} of a record for topic {topic!r} "

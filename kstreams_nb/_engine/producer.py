@@ -42,7 +42,10 @@ class StreamsProducer:
 
     ``produce`` is the client's own bound method under at-least-once (nothing added to the hot path); under
     exactly-once it begins the transaction on the first record, then is the client's method again until the
-    transaction ends.
+    transaction ends. A client with ``produce_batch`` (the embedded broker's) gets records in batches instead:
+    ``produce`` buffers them per topic, and :meth:`send_pending` (called by the stream thread after each round of
+    processing, and by every flush, commit and abort) hands each topic's records over in one call, so they are
+    appended under one lock per partition. A topic the client does not know still fails at ``produce``.
     """
 
     def __init__(
@@ -69,7 +72,11 @@ class StreamsProducer:
         #: transactions aborted so far (failed commits, fencing, errors while processing)
         self.aborted = 0
         self.client: Producer = make(self._config)
-        self.produce: Callable[..., None] = self.client.produce
+        #: topic -> records buffered for the client's produce_batch, in the order they were produced
+        self._pending: dict[str, list[tuple[bytes | None, bytes | None, int | None, int | None, Headers | None]]]
+        self._pending = {}
+        self._send: Callable[..., None] = self._sender()
+        self.produce: Callable[..., None] = self._send
         if exactly_once:
             try:
                 self.client.init_transactions()
@@ -79,6 +86,39 @@ class StreamsProducer:
             self.produce = self._begin_and_produce
 
     # ------------------------------------------------------------------ records
+    def _sender(self) -> Callable[..., None]:
+        """What ``produce`` is outside a transaction's first record: the client's, or the buffering one when the
+        client's class has ``produce_batch`` (a wrapper that only delegates to one, e.g. to watch ``produce``,
+        keeps getting every record through ``produce``)."""
+        return self._buffer if callable(getattr(type(self.client), "produce_batch", None)) else self.client.produce
+
+    def _buffer(
+        self,
+        topic: str,
+        key: bytes | None,
+        value: bytes | None,
+        *,
+        partition: int | None = None,
+        timestamp: int | None = None,
+        headers: Headers | None = None,
+    ) -> None:
+        pending = self._pending.get(topic)
+        if pending is None:
+            self.client.partitions_for(topic)  # an unknown topic fails here, as it would unbuffered
+            pending = self._pending[topic] = []
+        if (key is not None and type(key) is not bytes) or (value is not None and type(value) is not bytes):
+            self.client.produce(topic, key, value, partition=partition, timestamp=timestamp, headers=headers)
+            return  # pragma: no cover - the client refuses what is not bytes
+        pending.append((key, value, partition, timestamp, headers))
+
+    def send_pending(self) -> None:
+        """Hand the buffered records to the client (one ``produce_batch`` per topic)."""
+        pending = self._pending  # topics stay: the client checked them when they were first produced to
+        for topic, records in pending.items():
+            if records:
+                pending[topic] = []
+                self.client.produce_batch(topic, records)  # type: ignore[attr-defined]
+
     def _begin_and_produce(
         self,
         topic: str,
@@ -90,13 +130,13 @@ class StreamsProducer:
         headers: Headers | None = None,
     ) -> None:
         self._begin()
-        self.client.produce(topic, key, value, partition=partition, timestamp=timestamp, headers=headers)
+        self._send(topic, key, value, partition=partition, timestamp=timestamp, headers=headers)
 
     def _begin(self) -> None:
         if not self.in_transaction:
             self.client.begin_transaction()
             self.in_transaction = True
-            self.produce = self.client.produce
+            self.produce = self._send
 
     def _ended(self) -> None:
         self.in_transaction = False
@@ -108,6 +148,7 @@ class StreamsProducer:
 
     def flush(self) -> None:
         """Wait until every record sent so far is written."""
+        self.send_pending()
         self.client.flush()
 
     # ------------------------------------------------------------------ commit
@@ -128,6 +169,7 @@ class StreamsProducer:
         Records of sinks that write to other clusters are flushed first, under both guarantees, so committed
         offsets never run ahead of them (those sinks are at-least-once).
         """
+        self.send_pending()
         if self.remote_sinks:
             self.remote_sinks.flush()
         if not self.exactly_once:
@@ -148,7 +190,14 @@ class StreamsProducer:
 
     def abort(self) -> None:
         """Abort the open transaction, if any (under at-least-once: nothing to do). A fenced producer cannot
-        abort: the newer instance already did; :meth:`reset` replaces the client."""
+        abort: the newer instance already did; :meth:`reset` replaces the client. Buffered records are handed
+        to the client first (under exactly-once they are aborted with the transaction), as if never buffered."""
+        try:
+            self.send_pending()
+        except ProducerFencedError:
+            pass  # the transaction is the newer instance's to abort; the records go with it
+        except KStreamsError:
+            log.exception("producer %s could not send its buffered records", self.transactional_id)
         if not self.in_transaction:
             return
         self.aborted += 1
@@ -165,13 +214,15 @@ class StreamsProducer:
         """Replace a fenced (or failed) transactional client by a new one with the same ``transactional.id``,
         whose ``init_transactions`` aborts whatever the old one left open (Kafka's resetProducer)."""
         old = self.client
+        self._pending = {}  # a fenced client's records: never to be written
         self._ended()
         try:
             old.close()
         except KStreamsError:
             log.exception("error while closing the fenced producer %s", self.transactional_id)
         self.client = self._make(self._config)
-        self.produce = self.client.produce
+        self._send = self._sender()
+        self.produce = self._send
         if self.exactly_once:
             self.client.init_transactions()
             self.produce = self._begin_and_produce

@@ -12,9 +12,11 @@ import itertools
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["PunctuationQueue", "PunctuationSchedule"]
+__all__ = ["NEVER", "PunctuationQueue", "PunctuationSchedule"]
 
 _seq = itertools.count()
+#: the ``due`` time of an empty queue: later than any time
+NEVER = 1 << 62
 
 
 class _CancelFlag:
@@ -61,16 +63,23 @@ class PunctuationSchedule:
 
 
 class PunctuationQueue:
-    """Schedules ordered by next slot time (ties: first scheduled first)."""
+    """Schedules ordered by next slot time (ties: first scheduled first).
 
-    __slots__ = ("_heap",)
+    ``due`` is never later than the earliest slot (:data:`NEVER` when empty), so a caller compares its time with
+    it and calls :meth:`may_punctuate` only when something may be due (a cancelled schedule can leave it early).
+    """
+
+    __slots__ = ("_heap", "due")
 
     def __init__(self) -> None:
         self._heap: list[PunctuationSchedule] = []
+        self.due = NEVER
 
     def schedule(self, sched: PunctuationSchedule) -> PunctuationSchedule:
         """Add a schedule; returns it as the Cancellable handle."""
         heapq.heappush(self._heap, sched)
+        if sched.timestamp < self.due:
+            self.due = sched.timestamp
         return sched
 
     def next_time(self) -> int | None:
@@ -89,6 +98,7 @@ class PunctuationQueue:
             if not sched.cancelled:
                 heapq.heappush(heap, sched.next(now))
             punctuated = True
+        self.due = heap[0].timestamp if heap else NEVER
         return punctuated
 
     def __len__(self) -> int:

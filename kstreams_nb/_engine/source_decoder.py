@@ -15,6 +15,7 @@ from kstreams_nb._engine.handlers import CONTINUE, ErrorContext, send_dead_lette
 from kstreams_nb._engine.nodes import SourceNode
 from kstreams_nb.errors import DeserializationError, ProcessingError
 from kstreams_nb.records import ConsumerRecord, Record
+from kstreams_nb.serdes import Serde
 
 if TYPE_CHECKING:
     from kstreams_nb._engine.task import StreamTask
@@ -41,6 +42,9 @@ class SourceDecoder:
         self.source = source
         kd = source.key_deserializer
         vd = source.value_deserializer
+        # a built-in serde's function is called directly (None handled here, as Serde.deserialize does)
+        key_from = kd.from_bytes if type(kd) is Serde else None
+        value_from = vd.from_bytes if type(vd) is Serde else None
         extractor = source.timestamp_extractor
         extract = getattr(extractor, "extract", extractor)
         unchecked = Record._unchecked
@@ -50,11 +54,18 @@ class SourceDecoder:
 
         def decode(raw: ConsumerRecord, partition_time: int) -> Record | None:
             try:
-                key = kd.deserialize(raw.topic, raw.key)
-                value = vd.deserialize(raw.topic, raw.value)
+                kb, vb = raw[4], raw[5]  # ConsumerRecord is a tuple: (topic, partition, offset, timestamp, key, ...)
+                if key_from is not None:
+                    key = None if kb is None else key_from(kb)
+                else:
+                    key = kd.deserialize(raw[0], kb)
+                if value_from is not None:
+                    value = None if vb is None else value_from(vb)
+                else:
+                    value = vd.deserialize(raw[0], vb)
             except Exception as e:
                 return failed(raw, e)
-            ts = raw.timestamp
+            ts = raw[3]
             if extract is not None:
                 try:
                     ts = extract(ConsumerRecord(raw.topic, raw.partition, raw.offset, ts, key, value, raw.headers),
@@ -81,7 +92,7 @@ class SourceDecoder:
                     f"(negative) timestamp {ts}; set a timestamp_extractor on the source to drop or repair such "
                     f"records",
                 )
-            return unchecked(key, value, ts, raw.headers)
+            return unchecked(key, value, ts, raw[6])
 
         self.decode = decode
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from kstreams_nb._engine.collector import RecordCollector, RecordWriter
 from kstreams_nb._engine.context import ProcessorContextImpl, StoreContextImpl
+from kstreams_nb._engine.fusion import fuse_chains
 from kstreams_nb._engine.handlers import resolve_handler
 from kstreams_nb._engine.metrics import count_node_records
 from kstreams_nb._engine.nodes import Node, ProcessorNode, SinkNode, SourceNode
@@ -86,6 +87,7 @@ class StreamTask:
         self.task_id = task_id
         #: the thread's record cache, shared by its tasks (None: no store caches)
         self.cache = cache if cache is not None and cache.max_bytes > 0 else None
+        self._cache_prefix = f"{task_id}-"
         self.topology = topology
         self.application_id = application_id = topology.application_id
         self.config = config
@@ -116,6 +118,11 @@ class StreamTask:
         self.partition_group = PartitionGroup()
         self.commit_requested = False
         self.commit_needed = False
+        #: stateless chains are fused before the first record (:meth:`process_batch`), after whatever instruments
+        #: the nodes has done so: an instrumented node is never fused
+        self._fused = False
+        #: the stores that are not persistent (what ``flush(persistent=False)`` flushes), listed at the first flush
+        self._volatile_stores: list[Any] | None = None
         #: records processed, and records dropped (skipped by a handler, or a negative extracted timestamp):
         #: plain counters the metrics read (see _engine/metrics.py)
         self.processed = 0
@@ -320,6 +327,81 @@ class StreamTask:
         """True when some partition has a record ready."""
         return any(q.head is not None for q in self.partition_group.queues.values())
 
+    def process_batch(self, limit: int) -> int:
+        """Process up to ``limit`` records, each exactly as :meth:`process` followed by
+        :meth:`maybe_punctuate_stream_time` would; returns how many were processed (0 when none is buffered or
+        the task must wait, see :meth:`set_lag_source`).
+
+        The loop is :meth:`process` inlined: the lowest-timestamp head is popped and the next one decoded in
+        place, stream-time punctuations are looked at only when stream time reaches the queue's ``due`` time,
+        and readiness is checked again only when a partition's queue runs empty (only then can it change)."""
+        if not self._fused:
+            fuse_chains(self.nodes.values(), self.ctx)
+            self._fused = True
+        group = self.partition_group
+        lag = group.lag
+        if lag is not None and not group.ready():
+            return 0
+        order = group._order
+        single = order[0] if len(order) == 1 else None
+        ctx = self.ctx
+        forward = ctx.forward
+        puncts = self.stream_punctuations
+        n = 0
+        try:
+            while n < limit:
+                if single is not None:
+                    best = single if single.head is not None else None
+                else:
+                    best = None
+                    best_ts = 0
+                    for q in order:
+                        h = q.head
+                        if h is not None and (best is None or h[2] < best_ts):
+                            best, best_ts = q, h[2]
+                if best is None:
+                    break
+                record, raw = best.head, best.head_raw
+                assert record is not None and raw is not None
+                best.head = best.head_raw = None
+                ts = record[2]  # Record is a tuple: (key, value, timestamp, headers)
+                if ts > best.partition_time:
+                    best.partition_time = ts
+                fifo = best._fifo
+                if fifo:  # decode the next head (RecordQueue._update_head, inlined)
+                    decode = best._decode
+                    while fifo:
+                        nxt_raw = fifo.popleft()
+                        nxt = decode(nxt_raw, best.partition_time)
+                        if nxt is None:  # skipped by a handler: committable once this record is done
+                            best.skipped_to = nxt_raw[2] + 1
+                            continue
+                        best.head, best.head_raw = nxt, nxt_raw
+                        break
+                if ts > group.stream_time:
+                    group.stream_time = ts
+                # raw = (topic, partition, offset, ...)
+                ctx.topic, ctx.partition, offset = raw[0], raw[1], raw[2]
+                ctx.offset, ctx.timestamp, ctx.headers, ctx.raw = offset, ts, record[3], raw
+                ctx.current_node = best.source  # type: ignore[assignment]
+                try:
+                    forward(record)
+                finally:
+                    ctx.current_node = None
+                skipped_to = best.skipped_to
+                best.committable = skipped_to if skipped_to > offset else offset + 1
+                self.processed += 1
+                n += 1
+                if group.stream_time >= puncts.due:
+                    self.maybe_punctuate_stream_time()
+                    puncts = self.stream_punctuations
+                if lag is not None and best.head is None and not group.ready():
+                    break
+        finally:
+            if n:
+                self.commit_needed = True
+        return n
+
     def process(self) -> bool:
         """Process the next record (lowest timestamp first); False when none is buffered or the task must wait
         for records of an empty partition (see :meth:`set_lag_source`)."""
@@ -391,10 +473,17 @@ class StreamTask:
         if self.state is TaskState.CLOSED:
             raise StreamsStateError(f"Illegal state CLOSED while preparing active task {self.task_id} for committing")
         if self.cache is not None:  # as Kafka's commit: caches first (they forward and write), then stores
-            self.cache.flush_prefix(f"{self.task_id}-")
-        for store in self.stores.values():
-            if persistent or not store.persistent:
-                store.flush()
+            self.cache.flush_prefix(self._cache_prefix)
+        stores: Iterable[Any]
+        if persistent:
+            stores = self.stores.values()
+        else:
+            volatile = self._volatile_stores
+            if volatile is None:  # the task's stores are known once it is built
+                volatile = self._volatile_stores = [s for s in self.stores.values() if not s.persistent]
+            stores = volatile
+        for store in stores:
+            store.flush()
         self.collector.flush()
         self.commit_requested = False
         self.commit_needed = False

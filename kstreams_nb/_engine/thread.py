@@ -328,18 +328,18 @@ class StreamThread(threading.Thread):
             for task in tasks.running():
                 n = 0
                 with self.lock:
-                    while n < _BATCH and task.process():
-                        task.maybe_punctuate_stream_time()
-                        n += 1
+                    n = task.process_batch(_BATCH)
                     task.maybe_punctuate_system_time()
                 processed += n
             self.metrics.processed += processed
+            self.producer.send_pending()
             self._maybe_commit()
             if not processed or self._stopping.is_set():
                 break
         with self.lock:
             for task in tasks.running():
                 task.maybe_punctuate_system_time()
+            self.producer.send_pending()
 
     def _restore_batch(self, timeout: float) -> None:
         """One bounded batch of restoration (waiting up to ``timeout`` seconds for changelog records); the

@@ -1,6 +1,9 @@
 """Built-in stateless processors of the DSL (filter, map, flat_map, peek, print, branch, ...).
 
 Each class is a Processor; the DSL passes a zero-argument supplier (``functools.partial``) to the topology.
+The one-record-in, at-most-one-out ones describe their step with ``fusion()`` (``(kind, function)``), so a task
+can run a chain of them as one callable (see ``kstreams_nb._engine.fusion``); a subclass that overrides
+``process`` describes none.
 """
 
 from __future__ import annotations
@@ -31,6 +34,11 @@ __all__ = [
 ]
 
 
+def _step(processor: Processor, cls: type[Processor], kind: str, fn: Any) -> tuple[str, Any] | None:
+    """``(kind, fn)`` unless ``processor``'s class overrides ``cls.process``."""
+    return (kind, fn) if type(processor).process is cls.process else None
+
+
 def value_mapper(fn: Callable[..., Any], with_key: bool) -> Callable[[Any, Any], Any]:
     """A ValueMapper as ``(key, value) -> new_value`` whether or not it takes the key."""
     if with_key:
@@ -49,6 +57,10 @@ class Filter(Processor):
         if bool(self.predicate(record.key, record.value)) is not self.negate:
             self.context.forward(record)
 
+    def fusion(self) -> tuple[str, Any] | None:
+        """The step this processor runs (for chain fusion)."""
+        return _step(self, Filter, "filter_not" if self.negate else "filter", self.predicate)
+
 
 class NotNullKeyFilter(Processor):
     """Drops records with a null key (in front of every repartition topic)."""
@@ -56,6 +68,10 @@ class NotNullKeyFilter(Processor):
     def process(self, record: Record) -> None:
         if record.key is not None:
             self.context.forward(record)
+
+    def fusion(self) -> tuple[str, Any] | None:
+        """The step this processor runs (for chain fusion)."""
+        return _step(self, NotNullKeyFilter, "not_null_key", None)
 
 
 class Map(Processor):
@@ -70,6 +86,10 @@ class Map(Processor):
             raise TypeError(f"map's mapper must return a (key, value) tuple, got {pair!r}")
         self.context.forward(Record._unchecked(pair[0], pair[1], record.timestamp, record.headers))
 
+    def fusion(self) -> tuple[str, Any] | None:
+        """The step this processor runs (for chain fusion)."""
+        return _step(self, Map, "map", self.mapper)
+
 
 class MapValues(Processor):
     """``mapper(value) -> new_value``; the key stays (a ValueMapper is called directly: no per-record wrapper)."""
@@ -79,6 +99,10 @@ class MapValues(Processor):
 
     def process(self, record: Record) -> None:
         self.context.forward(record.with_value(self.mapper(record.value)))
+
+    def fusion(self) -> tuple[str, Any] | None:
+        """The step this processor runs (for chain fusion)."""
+        return _step(self, MapValues, "map_values", self.mapper)
 
 
 class MapValuesWithKey(Processor):
@@ -90,6 +114,10 @@ class MapValuesWithKey(Processor):
     def process(self, record: Record) -> None:
         self.context.forward(record.with_value(self.mapper(record.key, record.value)))
 
+    def fusion(self) -> tuple[str, Any] | None:
+        """The step this processor runs (for chain fusion)."""
+        return _step(self, MapValuesWithKey, "map_values_with_key", self.mapper)
+
 
 class KeySelect(Processor):
     """``selector(key, value) -> new_key``; the value stays."""
@@ -99,6 +127,10 @@ class KeySelect(Processor):
 
     def process(self, record: Record) -> None:
         self.context.forward(record.with_key(self.selector(record.key, record.value)))
+
+    def fusion(self) -> tuple[str, Any] | None:
+        """The step this processor runs (for chain fusion)."""
+        return _step(self, KeySelect, "select_key", self.selector)
 
 
 class FlatMap(Processor):
@@ -159,6 +191,10 @@ class Peek(Processor):
         self.action(record.key, record.value)
         self.context.forward(record)
 
+    def fusion(self) -> tuple[str, Any] | None:
+        """The step this processor runs (for chain fusion)."""
+        return _step(self, Peek, "peek", self.action)
+
 
 class Foreach(Processor):
     """Calls ``action(key, value)``; a terminal node."""
@@ -200,6 +236,10 @@ class PassThrough(Processor):
 
     def process(self, record: Record) -> None:
         self.context.forward(record)
+
+    def fusion(self) -> tuple[str, Any] | None:
+        """The step this processor runs (for chain fusion)."""
+        return _step(self, PassThrough, "pass", None)
 
 
 class Branch(Processor):

@@ -31,7 +31,10 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["ENTRY_OVERHEAD", "CacheEntry", "NamedCache", "ThreadCache"]
+__all__ = ["ENTRY_OVERHEAD", "NO_OBJECT", "CacheEntry", "NamedCache", "ThreadCache"]
+
+#: ``CacheEntry.obj`` of an entry that keeps no deserialized value
+NO_OBJECT: Any = object()
 
 #: bytes counted for each entry on top of its key and value (record context and bookkeeping)
 ENTRY_OVERHEAD = 64
@@ -40,6 +43,9 @@ ENTRY_OVERHEAD = 64
 class CacheEntry:
     """A cached value (None: deleted) with the record context of the write that put it (Kafka's ``LRUCacheEntry``).
 
+    ``obj`` is, when the writer kept it, the value the bytes were serialized from (an immutable one), so reads and
+    the flush forwarding it need not deserialize them again; :data:`NO_OBJECT` otherwise.
+
     Example::
 
         >>> e = CacheEntry(b"v", True, 5, (), "in", 0, 7)
@@ -47,7 +53,7 @@ class CacheEntry:
         (b'v', True, 5, 7)
     """
 
-    __slots__ = ("dirty", "headers", "key", "offset", "partition", "timestamp", "topic", "value")
+    __slots__ = ("dirty", "headers", "key", "obj", "offset", "partition", "timestamp", "topic", "value")
 
     def __init__(
         self, value: bytes | None, dirty: bool, timestamp: int, headers: Any, topic: str | None, partition: int,
@@ -55,6 +61,7 @@ class CacheEntry:
     ) -> None:
         self.key = b""
         self.value = value
+        self.obj: Any = NO_OBJECT
         self.dirty = dirty
         self.timestamp = timestamp
         self.headers = headers

@@ -27,7 +27,7 @@ from typing import Any
 from kstreams_nb.errors import InvalidStateStoreError
 from kstreams_nb.state._api import StateStore, StateStoreContext, WrappedStateStore
 from kstreams_nb.state._iterators import KeyValueIterator, ListKeyValueIterator
-from kstreams_nb.state.cache import CacheEntry, NamedCache, ThreadCache
+from kstreams_nb.state.cache import NO_OBJECT, CacheEntry, NamedCache, ThreadCache
 
 __all__ = ["CachingKeyValueBytesStore", "set_flush_listener"]
 
@@ -68,13 +68,15 @@ class _CachingLayer(WrappedStateStore):
         c = self._pctx
         return CacheEntry(value, True, c.timestamp, c.headers, c.topic, c.partition, c.offset)
 
-    def _cache_put(self, key: bytes, value: bytes | None) -> None:
+    def _cache_put(self, key: bytes, value: bytes | None, obj: Any = NO_OBJECT) -> None:
         nc = self._nc
         if nc is None or self._cache is None:
             raise InvalidStateStoreError(
                 f"state store {self.name!r} was written before init() or after close(); the engine opens it"
             )
-        self._cache.put(nc, key, self._entry(value))
+        entry = self._entry(value)
+        entry.obj = obj
+        self._cache.put(nc, key, entry)
 
     def _flush_entries(self, entries: list[CacheEntry]) -> None:
         c = self._pctx
@@ -178,6 +180,16 @@ class CachingKeyValueBytesStore(_CachingLayer):
         """Cache ``value`` (None: a delete) as dirty."""
         self._cache_put(key, value)
 
+    def put_object(self, key: bytes, value: bytes, obj: Any) -> None:
+        """Cache ``value`` as dirty, keeping ``obj``, the immutable value it was serialized from, beside it."""
+        self._cache_put(key, value, obj)
+
+    def cached_entry(self, key: bytes) -> CacheEntry | None:
+        """The cache's entry of ``key`` (now the most recently used), or None: a read as :meth:`get` does it,
+        for a reader that uses the entry's ``obj`` when it has one (else the store below has the value)."""
+        nc = self._nc
+        return nc.get(key) if nc is not None else None
+
     def put_if_absent(self, key: bytes, value: bytes | None) -> bytes | None:
         """Put when ``key`` has no value; return the value it had."""
         old = self.get(key)
@@ -254,6 +266,7 @@ def set_flush_listener(store: Any, listener: Callable[[Any, Any, Any, CacheEntry
     value_from = store._value_from
 
     def on_flush(e: CacheEntry, new: bytes | None, old: bytes | None) -> None:
-        listener(key_from(e.key), value_from(new), value_from(old), e)
+        obj = e.obj  # kept beside the bytes: no need to deserialize them (the entry's value is ``new``)
+        listener(key_from(e.key), value_from(new) if obj is NO_OBJECT else obj, value_from(old), e)
 
     return layer.set_listener(on_flush, send_old_values)

@@ -36,11 +36,21 @@ from kstreams_nb.state._api import (
 )
 from kstreams_nb.state._contexts import TimestampedRestoreContext
 from kstreams_nb.state._iterators import KeyValueIterator, MappedKeyValueIterator
+from kstreams_nb.state.cache import NO_OBJECT
+from kstreams_nb.state.cache_stores import CachingKeyValueBytesStore
 
 __all__ = ["MeteredKeyValueStore", "MeteredTimestampedKeyValueStore"]
 
 K = TypeVar("K")
 V = TypeVar("V")
+
+
+#: key types whose objects never change: the bytes of the last one serialized are kept (a get then a put of the
+#: same key object, as every aggregation does, serializes it once)
+_IMMUTABLE_KEYS = frozenset({str, int, bytes, float, bool})
+_NO_KEY = object()
+#: value types whose objects never change: a record cache may keep them beside their bytes
+_IMMUTABLE_VALUES = frozenset({str, int, bytes, float, bool})
 
 
 def _unset(topic: str | None, data: Any) -> Any:
@@ -58,7 +68,10 @@ class MeteredStoreBase(WrappedStateStore):
         True
     """
 
-    __slots__ = ("_kd", "_key_serde", "_ks", "_open", "_store_name", "_topic", "_value_serde", "_vd", "_vs")
+    __slots__ = (
+        "_kd", "_key_serde", "_ks", "_last_kb", "_last_key", "_open", "_store_name", "_topic", "_value_serde", "_vd",
+        "_vs",
+    )
 
     def __init__(self, inner: Any, key_serde: SerdeLike | None, value_serde: SerdeLike | None) -> None:
         super().__init__(inner)
@@ -68,6 +81,8 @@ class MeteredStoreBase(WrappedStateStore):
         self._topic = self._store_name
         self._ks = self._kd = self._vs = self._vd = _unset
         self._open = False
+        self._last_key: Any = _NO_KEY
+        self._last_kb = b""
 
     @property
     def key_serde(self) -> SerdeLike | None:
@@ -91,6 +106,7 @@ class MeteredStoreBase(WrappedStateStore):
         vs = self._prepare_value_serde(self._value_serde or context.value_serde or Serdes.json())
         self._key_serde, self._value_serde = ks, vs
         self._ks, self._kd, self._vs, self._vd = ks.serialize, ks.deserialize, vs.serialize, vs.deserialize
+        self._last_key = _NO_KEY
         self._topic = changelog_topic_name(context.application_id, self._store_name)
         self._inner.init(self._inner_context(context), root)
         if getattr(self._inner, "cache_inactive", False):  # no record cache: drop the caching layer
@@ -132,6 +148,8 @@ class MeteredStoreBase(WrappedStateStore):
     def _key_bytes(self, key: Any) -> bytes:
         if not self._open:
             raise self._not_open()
+        if key is self._last_key:
+            return self._last_kb
         if key is None:
             raise self._null_key()
         try:
@@ -140,6 +158,8 @@ class MeteredStoreBase(WrappedStateStore):
             raise self._ser_error("key", key, e) from e
         if kb is None:
             raise self._ser_error("key", key, ValueError("the key serializer returned None"))
+        if type(key) in _IMMUTABLE_KEYS:
+            self._last_key, self._last_kb = key, kb
         return kb
 
     def _value_bytes(self, value: Any) -> bytes | None:
@@ -184,17 +204,41 @@ class MeteredKeyValueStore(MeteredStoreBase, Generic[K, V]):
         kstreams_nb.errors.InvalidStateStoreError: state store 's' is not initialised; ...
     """
 
-    __slots__ = ()
+    __slots__ = ("_objects",)
     _inner: KeyValueBytesStore
 
     def __init__(
         self, inner: KeyValueBytesStore, key_serde: SerdeLike | None = None, value_serde: SerdeLike | None = None
     ) -> None:
         super().__init__(inner, key_serde, value_serde)
+        #: the record cache's layer, when there is one: it keeps immutable values beside their bytes
+        self._objects: CachingKeyValueBytesStore | None = None
+
+    def init(self, context: StateStoreContext, root: StateStore) -> None:
+        """Resolve serdes, initialise the inner stores; find the record cache's layer, if any."""
+        super().init(context, root)
+        inner = self._inner
+        self._objects = inner if type(inner) is CachingKeyValueBytesStore else None
+
+    def _keeps(self, value: Any) -> bool:
+        """Whether a cached ``value`` may be handed out again as it is (it never changes)."""
+        return type(value) in _IMMUTABLE_VALUES
 
     def get(self, key: K) -> V | None:
         """The value of ``key``, or None."""
-        vb = self._inner.get(self._key_bytes(key))
+        kb = self._key_bytes(key)
+        layer = self._objects
+        if layer is not None:
+            entry = layer.cached_entry(kb)
+            if entry is not None:
+                obj = entry.obj
+                if obj is not NO_OBJECT:
+                    return obj  # type: ignore[no-any-return]
+                vb = entry.value
+            else:
+                vb = layer.wrapped.get(kb)
+        else:
+            vb = self._inner.get(kb)
         if vb is None:
             return None
         try:
@@ -204,7 +248,13 @@ class MeteredKeyValueStore(MeteredStoreBase, Generic[K, V]):
 
     def put(self, key: K, value: V | None) -> None:
         """Set ``key`` to ``value``; None (or a value serialized to None) deletes."""
-        self._inner.put(self._key_bytes(key), self._value_bytes(value))
+        kb = self._key_bytes(key)
+        vb = self._value_bytes(value)
+        layer = self._objects
+        if layer is not None and vb is not None and self._keeps(value):
+            layer.put_object(kb, vb, value)
+        else:
+            self._inner.put(kb, vb)
 
     def put_if_absent(self, key: K, value: V | None) -> V | None:
         """Put only when ``key`` has no value; return the value it had (None when the put happened)."""
@@ -285,6 +335,9 @@ class MeteredTimestampedKeyValueStore(MeteredKeyValueStore[K, ValueAndTimestamp[
 
     def _prepare_value_serde(self, serde: SerdeLike) -> SerdeLike:
         return serde if isinstance(serde, ValueAndTimestampSerde) else ValueAndTimestampSerde(serde)
+
+    def _keeps(self, value: Any) -> bool:
+        return type(value) is ValueAndTimestamp and type(value.value) in _IMMUTABLE_VALUES
 
     def _inner_context(self, context: StateStoreContext) -> StateStoreContext:
         return TimestampedRestoreContext(context, self._store_name)

@@ -324,15 +324,17 @@ class TopologyTestDriver:
         return main_tp, is_global
 
     def _complete_all_processable_work(self) -> None:
-        self._capture_outputs()
+        producer = self._producer
+        if producer.history:
+            self._capture_outputs()
         task = self._task
         if task is None:
             return
         # Kafka's driver: process one record, punctuate on stream time, commit, capture outputs; until idle
-        while task.process():
-            task.maybe_punctuate_stream_time()
-            task.flush(persistent=False)
-            if self._producer.history:
+        process, flush = task.process_batch, task.flush
+        while process(1):
+            flush(persistent=False)
+            if producer.history:
                 self._capture_outputs()
 
     def _capture_outputs(self) -> None:

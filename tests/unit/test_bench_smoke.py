@@ -20,11 +20,14 @@ CASES: dict[str, tuple[list[str], set[str], str]] = {
     "bench_runtime": (["--records", "300"], {"stateless 3-processor", "windowed count"}, "rec/s"),
     "bench_draw": (["--nodes", "8", "--repeat", "1"], {"draw 8 nodes"}, "nx.draw baseline"),
     "bench_preview": (["--records", "200", "--repeat", "1"], {"preview 10-node"}, "through 10 nodes"),
+    "bench_inprocess": (["--records", "300", "--repeat", "1"],
+                        {"stateless driver", "stateless runtime", "count driver cache on", "count runtime cache on",
+                         "count driver cache 0", "count runtime cache 0"}, "plain loop"),
     "bench_eos": (["--records", "300", "--threads", "1"], {"stateless 1 thread", "windowed 1 thread"}, "EOS/ALOS"),
 }
 # these have their own smoke below: they start kernels or subprocesses, and return other kinds of results;
 # bench_kafka's needs the real broker: tests/integration/test_bench_kafka_smoke.py
-OWN_SMOKE = {"bench_notebooks", "bench_memory", "bench_kafka"}
+OWN_SMOKE = {"bench_notebooks", "bench_memory", "bench_kafka", "bench_peers"}
 
 
 def _load(name: str, monkeypatch: pytest.MonkeyPatch) -> ModuleType:

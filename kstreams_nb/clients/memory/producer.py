@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from kstreams_nb.clients.base import GroupMetadata
@@ -115,6 +115,48 @@ class MemoryProducer:
                 self._broker.transactions.add_partition(self._transactional_id, self._epoch, log)
                 self._txn_logs.add(id(log))
             log.append(key, value, ts, hdrs, self._producer_id, self._epoch)
+        except ProducerFencedError:
+            self._set_fenced()
+            raise
+
+    def produce_batch(
+        self, topic: str, records: Sequence[tuple[bytes | None, bytes | None, int | None, int, Headers]]
+    ) -> None:
+        """Append ``(key, value, partition, timestamp, headers)`` records to ``topic`` as :meth:`produce` would,
+        one by one, but under one lock acquisition per partition (their order within a partition is kept)."""
+        route = self._routes.get(topic) or self._refresh(topic)
+        logs, cache = route.logs, route.cache
+        batches: dict[int, list[tuple[bytes | None, bytes | None, int, Headers]]] = {}
+        for key, value, partition, ts, hdrs in records:
+            if partition is None and key is not None:
+                p = cache.get(key)
+                if p is None:
+                    if len(cache) >= _PARTITION_CACHE_SIZE:
+                        cache.clear()
+                    p = cache[key] = default_partition(key, len(logs))
+            else:
+                p = choose_partition(topic, logs, key, partition, route.counter)
+            batch = batches.get(p)
+            if batch is None:
+                batch = batches[p] = []
+            batch.append((key, value, ts, hdrs))
+        if self._transactional_id is None:
+            for p, batch in batches.items():
+                logs[p].append_batch(batch)
+            return
+        if self._state is not _IN_TXN:
+            self._check_not_fenced()
+            raise TransactionError(
+                f"transactional producer {self._transactional_id!r} is {self._state}: call begin_transaction() "
+                "before produce()"
+            )
+        try:
+            for p, batch in batches.items():
+                log = logs[p]
+                if id(log) not in self._txn_logs:
+                    self._broker.transactions.add_partition(self._transactional_id, self._epoch, log)
+                    self._txn_logs.add(id(log))
+                log.append_batch(batch, self._producer_id, self._epoch)
         except ProducerFencedError:
             self._set_fenced()
             raise
