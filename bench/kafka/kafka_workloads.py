@@ -41,3 +41,29 @@ def expected_ids(n: int) -> set[int]:
 def expected_counts(n: int) -> dict[bytes, int]:
     """The final count per key of the count workload for ``n`` input records."""
     return dict(Counter(key(i) for i in range(n)))
+
+
+# The window workload (bench_peers.py): a 10-minute tumbling window count per key in event time. Record ``i``
+# carries the Kafka timestamp ``event_time(i)`` (rising by EVENT_STEP_MS; the first window boundary falls after
+# record 100, so even a tiny run spans two windows); each new count of (key, window) is produced with the key
+# ``window_key(key, window start)`` as an 8-byte big-endian long.
+WINDOW_MS = 600_000
+EVENT_STEP_MS = 10
+EVENT_BASE_MS = 1_700_000_400_000 + WINDOW_MS - 100 * EVENT_STEP_MS
+
+
+def event_time(i: int) -> int:
+    return EVENT_BASE_MS + i * EVENT_STEP_MS
+
+
+def window_start(timestamp_ms: int) -> int:
+    return timestamp_ms - timestamp_ms % WINDOW_MS
+
+
+def window_key(key: bytes, start_ms: int) -> bytes:
+    return b"%s@%d" % (key, start_ms)
+
+
+def expected_window_counts(n: int) -> dict[bytes, int]:
+    """The final count per ``window_key`` of the window workload for ``n`` input records."""
+    return dict(Counter(window_key(key(i), window_start(event_time(i))) for i in range(n)))
