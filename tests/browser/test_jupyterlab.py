@@ -452,8 +452,11 @@ def expected_explorer(notebook: Path, monkeypatch: pytest.MonkeyPatch) -> Previe
 
 
 def cell_text(value: Any) -> str:
-    """How a table cell shows a key, value or timestamp: empty for a missing one, else its str()."""
-    return "" if value is None else str(value)
+    """How a table cell shows a key, value or timestamp (pandas' to_html with ``na_rep=""``): empty for a missing
+    number or string (NaN, NA), else its str(): a None in an object column (a tombstone's value) shows as None."""
+    import pandas as pd
+
+    return "" if value is pd.NA or (isinstance(value, float) and value != value) else str(value)
 
 
 def explorer_mismatches(labels: list[str], shown: dict[str, RowsArea], expected: Preview) -> list[str]:
