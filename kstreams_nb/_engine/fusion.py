@@ -22,8 +22,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from kstreams_nb._engine.nodes import _PASS_THROUGH, Node, ProcessorNode
+from kstreams_nb._engine.nodes import _PASS_THROUGH, Node, ProcessorNode, SinkNode
+from kstreams_nb.errors import TransactionError
 from kstreams_nb.records import Record
+from kstreams_nb.serdes import Serde
 
 if TYPE_CHECKING:
     from kstreams_nb._engine.context import ProcessorContextImpl
@@ -76,8 +78,22 @@ def _next(node: Node) -> Node | None:
     return children[0]
 
 
+def _sink(node: Node) -> SinkNode | None:
+    """The only child of ``node`` when it is a sink that can run inline: a fixed topic of the application's
+    cluster, the default partitioner, built-in serdes, nothing instrumenting it."""
+    child = _next(node)
+    if type(child) is not SinkNode or child.run != child.process or child.topic is None:
+        return None
+    if child.partitioner is not None or child._send != child.ctx.collector.send:
+        return None
+    if type(child.key_serializer) is not Serde or type(child.value_serializer) is not Serde:
+        return None
+    return child
+
+
 def fuse_chains(nodes: Iterable[Node], ctx: ProcessorContextImpl) -> int:
-    """Give every fusable node followed by at least one more its chain's fused entry point; returns how many."""
+    """Give every fusable node followed by at least one more, or by a sink that can run inline, its chain's fused
+    entry point; returns how many."""
     fused = 0
     for node in list(nodes):
         first = _step(node)
@@ -91,13 +107,16 @@ def fuse_chains(nodes: Iterable[Node], ctx: ProcessorContextImpl) -> int:
                 break
             chain.append((child, step))
             child = _next(child)
-        if len(chain) > 1:
-            node.run = _compile(chain, ctx)
+        sink = _sink(chain[-1][0])
+        if len(chain) > 1 or sink is not None:
+            node.run = _compile(chain, ctx, sink)
             fused += 1
     return fused
 
 
-def _compile(chain: list[tuple[Node, tuple[str, Any]]], ctx: ProcessorContextImpl) -> Callable[[Record], None]:
+def _compile(
+    chain: list[tuple[Node, tuple[str, Any]]], ctx: ProcessorContextImpl, sink: SinkNode | None = None
+) -> Callable[[Record], None]:
     names: dict[str, Any] = {
         "PASS": _PASS_THROUGH, "ctx": ctx, "forward": ctx.forward, "Record": Record, "new": tuple.__new__,
         "last": chain[-1][0], "failed": _failure(ctx),
@@ -118,12 +137,49 @@ def _compile(chain: list[tuple[Node, tuple[str, Any]]], ctx: ProcessorContextImp
         if rekeys:
             lines.append("    rtype = Record")
         changed = changed or makes
-    lines.append("    ctx.current_node = last")
-    lines.append("    forward(new(rtype, (key, value, ts, headers)))" if changed else "    forward(record)")
+    out = "new(rtype, (key, value, ts, headers))" if changed else "record"
+    if sink is not None:  # the sink inline: serialize, then hand the bytes to the producer
+        names.update(sink=sink, topic=sink.topic, producer=ctx.collector.producer,
+                     kto=sink.key_serializer.to_bytes, vto=sink.value_serializer.to_bytes,
+                     produce_failed=_produce_failure(ctx, sink))
+        lines += [
+            "    try:",
+            "        kb = None if key is None else kto(key)",
+            "        vb = None if value is None else vto(value)",
+            "    except Exception:",  # the sink's own path reports it (the serde's error, the production handler)
+            "        ctx.current_node = last",
+            f"        return forward({out})",
+            "    ctx.current_node = sink",
+            "    try:",
+            "        producer.produce(topic, kb, vb, partition=None, timestamp=ts, headers=headers)",
+            "    except Exception as e:",
+            f"        produce_failed({out}, e)",
+        ]
+    else:
+        lines.append("    ctx.current_node = last")
+        lines.append(f"    forward({out})")
     source = "\n".join(lines)
     exec(compile(source, f"<fused chain {chain[0][0].name}>", "exec"), names)  # the text is built above
     run: Callable[[Record], None] = names["fused"]
     return run
+
+
+def _produce_failure(ctx: ProcessorContextImpl, sink: SinkNode) -> Callable[[Record, Exception], None]:
+    """What an inline sink does when the producer refuses a record: what the sink's collector and the forwarding
+    context do (the production handler decides; a failed transaction is a processing failure)."""
+    collector = ctx.collector
+
+    def produce_failed(record: Record, error: Exception) -> None:
+        try:
+            if isinstance(error, TransactionError) or collector.on_error is None:
+                raise error
+            collector.on_error(sink.topic or "", error)
+        except _PASS_THROUGH:
+            raise
+        except Exception as e:
+            ctx.processing_failed(sink, record, e)
+
+    return produce_failed
 
 
 def _failure(ctx: ProcessorContextImpl) -> Callable[[Node, Record, Exception], None]:

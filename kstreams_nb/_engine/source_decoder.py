@@ -47,7 +47,7 @@ class SourceDecoder:
         value_from = vd.from_bytes if type(vd) is Serde else None
         extractor = source.timestamp_extractor
         extract = getattr(extractor, "extract", extractor)
-        unchecked = Record._unchecked
+        new = tuple.__new__
         failed = self.deserialization_failed
         fatal = self._fatal
         task_id = task.task_id
@@ -92,7 +92,7 @@ class SourceDecoder:
                     f"(negative) timestamp {ts}; set a timestamp_extractor on the source to drop or repair such "
                     f"records",
                 )
-            return unchecked(key, value, ts, raw[6])
+            return new(Record, (key, value, ts, raw[6]))
 
         self.decode = decode
 

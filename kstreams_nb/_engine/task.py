@@ -15,7 +15,7 @@ from kstreams_nb._engine.context import ProcessorContextImpl, StoreContextImpl
 from kstreams_nb._engine.fusion import fuse_chains
 from kstreams_nb._engine.handlers import resolve_handler
 from kstreams_nb._engine.metrics import count_node_records
-from kstreams_nb._engine.nodes import Node, ProcessorNode, SinkNode, SourceNode
+from kstreams_nb._engine.nodes import _PASS_THROUGH, Node, ProcessorNode, SinkNode, SourceNode
 from kstreams_nb._engine.partition_group import UNKNOWN, PartitionGroup, RecordQueue
 from kstreams_nb._engine.processor_topology import (
     ProcessorDef,
@@ -383,11 +383,24 @@ class StreamTask:
                 # raw = (topic, partition, offset, ...)
                 ctx.topic, ctx.partition, offset = raw[0], raw[1], raw[2]
                 ctx.offset, ctx.timestamp, ctx.headers, ctx.raw = offset, ts, record[3], raw
-                ctx.current_node = best.source  # type: ignore[assignment]
-                try:
-                    forward(record)
-                finally:
-                    ctx.current_node = None
+                source: Node = best.source  # type: ignore[assignment]
+                kids = source.children
+                if len(kids) == 1:  # forward() inlined for a source's only child
+                    child = ctx.current_node = kids[0]
+                    try:
+                        child.run(record)
+                    except _PASS_THROUGH:
+                        raise
+                    except Exception as e:
+                        ctx.processing_failed(child, record, e)
+                    finally:
+                        ctx.current_node = None
+                else:
+                    ctx.current_node = source
+                    try:
+                        forward(record)
+                    finally:
+                        ctx.current_node = None
                 skipped_to = best.skipped_to
                 best.committable = skipped_to if skipped_to > offset else offset + 1
                 self.processed += 1

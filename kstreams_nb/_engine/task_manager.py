@@ -228,8 +228,16 @@ class TaskManager:
     def add_records(self, records: Iterable[ConsumerRecord]) -> None:
         """Hand polled records to their tasks (grouped per partition, in order)."""
         batch: dict[TopicPartition, list[ConsumerRecord]] = {}
-        for r in records:
-            batch.setdefault(TopicPartition(r.topic, r.partition), []).append(r)
+        topic: str | None = None
+        partition = -1
+        raws: list[ConsumerRecord] = []
+        for r in records:  # a poll's records come a partition at a time: a new list per run, not per record
+            if r[1] != partition or r[0] != topic:  # ConsumerRecord is a tuple: (topic, partition, ...)
+                topic, partition = r[0], r[1]
+                tp = TopicPartition(topic, partition)
+                known = batch.get(tp)
+                raws = batch[tp] = [] if known is None else known
+            raws.append(r)
         for tp, raws in batch.items():
             task = self._by_partition.get(tp)
             if task is None:

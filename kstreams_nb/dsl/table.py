@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from kstreams_nb.processor import Processor
@@ -27,12 +26,25 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True, slots=True)
 class Change:
-    """A table update: the new value and (when tracked) the old one."""
+    """A table update: the new value and (when tracked) the old one (immutable by contract, compared by value)."""
 
-    new: Any
-    old: Any = None
+    __slots__ = ("new", "old")
+
+    def __init__(self, new: Any, old: Any = None) -> None:  # a plain class: one is made per table update
+        self.new = new
+        self.old = old
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not Change:
+            return NotImplemented
+        return bool(self.new == other.new and self.old == other.old)
+
+    def __hash__(self) -> int:
+        return hash((self.new, self.old))
+
+    def __repr__(self) -> str:
+        return f"Change(new={self.new!r}, old={self.old!r})"
 
     def __str__(self) -> str:
         return f"({self.new}<-{self.old})"

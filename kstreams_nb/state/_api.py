@@ -16,7 +16,6 @@ Example::
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, runtime_checkable
 
 from kstreams_nb.errors import DeserializationError, SerializationError
@@ -133,7 +132,6 @@ class StateStore(Protocol):
     def is_open(self) -> bool: ...
 
 
-@dataclass(frozen=True, slots=True)
 class ValueAndTimestamp(Generic[V]):
     """A value together with its timestamp (Kafka's ``ValueAndTimestamp``); what timestamped stores hold.
 
@@ -148,8 +146,23 @@ class ValueAndTimestamp(Generic[V]):
         True
     """
 
-    value: V
-    timestamp: int
+    __slots__ = ("timestamp", "value")
+
+    # immutable by contract (compared and hashed by value); a plain class, as it is made once per store write
+    def __init__(self, value: V, timestamp: int) -> None:
+        self.value = value
+        self.timestamp = timestamp
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not ValueAndTimestamp:
+            return NotImplemented
+        return bool(self.value == other.value and self.timestamp == other.timestamp)
+
+    def __hash__(self) -> int:
+        return hash((self.value, self.timestamp))
+
+    def __repr__(self) -> str:
+        return f"ValueAndTimestamp(value={self.value!r}, timestamp={self.timestamp!r})"
 
     @staticmethod
     def make(value: V | None, timestamp: int) -> ValueAndTimestamp[V] | None:

@@ -45,6 +45,7 @@ from kstreams_nb.testing.topics import TestInputTopic, TestOutputTopic
 __all__ = ["TopologyTestDriver"]
 
 DEFAULT_APPLICATION_ID = "topology-test-driver"
+_new = tuple.__new__
 _WINDOWED_EMIT_INTERVAL = "__emit.interval.ms.kstreams.windowed.aggregation__"
 _OUTER_JOIN_EMIT_INTERVAL = "__emit.interval.ms.kstreams.outer.join.spurious.results.fix__"
 
@@ -65,7 +66,8 @@ class _CaptureProducer:
         timestamp: int | None = None,
         headers: Headers | None = None,
     ) -> None:
-        self.history.append(ConsumerRecord(topic, partition or 0, -1, timestamp or 0, key, value, headers))
+        self.history.append(_new(ConsumerRecord, (topic, partition or 0, -1, timestamp or 0, key, value,
+                                                   EMPTY_HEADERS if headers is None else headers)))
 
     def partitions_for(self, topic: str) -> int:
         return 1
@@ -293,7 +295,7 @@ class TopologyTestDriver:
         task = self._task
         offset = self._offsets[topic]
         self._offsets[topic] = offset + 1
-        raw = ConsumerRecord(topic, 0, offset, timestamp, key, value, headers or EMPTY_HEADERS)
+        raw = _new(ConsumerRecord, (topic, 0, offset, timestamp, key, value, headers or EMPTY_HEADERS))
         if main_tp is not None and task is not None:
             task.add_record(main_tp, raw)
             if process_now:

@@ -8,7 +8,7 @@ import pytest
 
 from kstreams_nb import TopologyTestDriver
 from kstreams_nb.dsl import StreamsBuilder
-from kstreams_nb.errors import ProcessingError
+from kstreams_nb.errors import ProcessingError, SerializationError
 from kstreams_nb.processor import Processor
 from kstreams_nb.records import Record
 
@@ -133,3 +133,59 @@ def test_a_user_processor_between_stateless_steps_is_left_alone() -> None:
         source.pipe_input("k", 1)
         source.pipe_input("k", 0)
         assert driver.create_output_topic("out").read_values_to_list() == ["3"]
+
+
+# ---------------------------------------------------------------------------------------------- the inline sink
+def _one_step(config: dict[str, Any]) -> tuple[TopologyTestDriver, Any]:
+    b = StreamsBuilder()
+    b.stream("in").map_values(lambda v: {1} if v == "BAD" else v.upper()).to("out")
+    driver = TopologyTestDriver(b.build(), config)
+    return driver, driver.create_input_topic("in")
+
+
+def test_one_step_before_a_sink_is_fused_with_the_sink() -> None:
+    driver, source = _one_step({})
+    with driver:
+        source.pipe_input("k", "a")
+        node = driver._task.nodes["KSTREAM-MAPVALUES-0000000001"]
+        assert node.run != node.processor.process
+        out = driver.create_output_topic("out").read_records_to_list()
+    assert [(r.key, r.value, r.timestamp) for r in out] == [("k", "A", 0)]
+
+
+def test_an_inline_sink_that_cannot_serialize_reports_as_the_sink_does() -> None:
+    driver, source = _one_step({})
+    with driver, pytest.raises(SerializationError) as info:
+        source.pipe_input("k", "BAD")
+    assert "value" in str(info.value) and "'out'" in str(info.value)
+    driver, source = _one_step({"production.exception.handler": "continue"})
+    with driver:
+        for v in ("a", "BAD", "b"):
+            source.pipe_input("k", v)
+        assert driver.create_output_topic("out").read_values_to_list() == ["A", "B"]
+        assert driver._task.dropped == 1
+
+
+@pytest.mark.parametrize("handler", ["fail", "continue"])
+def test_a_record_the_producer_refuses_goes_to_the_production_handler(handler: str) -> None:
+    driver, source = _one_step({"production.exception.handler": handler})
+    with driver:
+        producer = driver._producer
+        plain = producer.produce
+
+        def refuse_poison(topic: str, key: Any, value: Any, **kw: Any) -> None:
+            if value == b'"POISON"':
+                raise RuntimeError("refused")
+            plain(topic, key, value, **kw)
+
+        producer.produce = refuse_poison
+        if handler == "fail":
+            with pytest.raises(ProcessingError) as info:
+                source.pipe_input("k", "poison")
+            assert info.value.node == "KSTREAM-SINK-0000000002"
+            assert isinstance(info.value.__cause__, RuntimeError)
+            return
+        for v in ("a", "poison", "b"):
+            source.pipe_input("k", v)
+        assert driver.create_output_topic("out").read_values_to_list() == ["A", "B"]
+        assert driver._task.dropped == 1
