@@ -52,6 +52,8 @@ _STEPS: dict[str, tuple[tuple[str, ...], bool, bool]] = {
         True,
     ),
     "peek": (("f(key, value)",), False, False),
+    "to_stream": (("value = value.new",), True, False),
+    "to_stream_rekey": (("key = f(key, value.new)", "value = value.new"), True, True),
     "pass": ((), False, False),
 }
 

@@ -247,7 +247,8 @@ class TaskManager:
 
     def running(self) -> list[StreamTask]:
         """Tasks in RUNNING state."""
-        return [t for t in self.tasks.values() if t.state is TaskState.RUNNING]
+        running = TaskState.RUNNING
+        return [t for t in self.tasks.values() if t.state is running]
 
     def commit_wanted(self) -> bool:
         """True when a processor asked for a commit."""

@@ -301,3 +301,9 @@ class ToStream(Processor):
             self.context.forward(record.with_key(self.mapper(record.key, new)).with_value(new))
         else:
             self.context.forward(record.with_value(new))
+
+    def fusion(self) -> tuple[str, Any] | None:
+        """The step this processor runs (for chain fusion)."""
+        if type(self).process is not ToStream.process:
+            return None
+        return ("to_stream", None) if self.mapper is None else ("to_stream_rekey", self.mapper)

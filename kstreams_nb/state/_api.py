@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, runtime_check
 
 from kstreams_nb.errors import DeserializationError, SerializationError
 from kstreams_nb.records import EMPTY_HEADERS, Headers, TaskId
+from kstreams_nb.serdes import Serde
 
 if TYPE_CHECKING:
     from kstreams_nb.records import Windowed
@@ -197,10 +198,12 @@ class ValueAndTimestampSerde:
         ValueAndTimestamp(value='a', timestamp=1)
     """
 
-    __slots__ = ("inner",)
+    __slots__ = ("_to", "inner")
 
     def __init__(self, inner: SerdeLike) -> None:
         self.inner = inner
+        # a built-in serde's function, called directly (its serialize() gives the error when it fails)
+        self._to = inner.to_bytes if type(inner) is Serde else None
 
     def serialize(self, topic: str | None, data: Any) -> bytes | None:
         """``timestamp (8 bytes BE) + value bytes``; None for None."""
@@ -211,7 +214,15 @@ class ValueAndTimestampSerde:
                 f"expected a ValueAndTimestamp, got {type(data).__name__} {data!r:.80}; a timestamped store takes "
                 "ValueAndTimestamp(value, timestamp), or the timestamp as an argument: put(key, value, timestamp)"
             )
-        raw = self.inner.serialize(topic, data.value)
+        value, to = data.value, self._to
+        raw: bytes | None
+        if to is not None and value is not None:
+            try:
+                raw = to(value)
+            except Exception:
+                raw = self.inner.serialize(topic, value)
+        else:
+            raw = self.inner.serialize(topic, value)
         if raw is None:
             return None
         return data.timestamp.to_bytes(8, "big", signed=True) + raw

@@ -118,8 +118,9 @@ class NamedCache:
         entry.key = key
         size = len(key) + (len(entry.value) if entry.value is not None else 0) + ENTRY_OVERHEAD
         lru = self._lru
-        old = lru.pop(key, None)
-        delta = size - (_size(old) if old is not None else 0)
+        old = lru.pop(key, None)  # its key is ``key``: only its value's size differs
+        delta = size if old is None else size - len(key) - ENTRY_OVERHEAD - (
+            len(old.value) if old.value is not None else 0)
         lru[key] = entry
         if entry.dirty:
             self._dirty.pop(key, None)

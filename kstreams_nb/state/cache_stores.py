@@ -182,7 +182,14 @@ class CachingKeyValueBytesStore(_CachingLayer):
 
     def put_object(self, key: bytes, value: bytes, obj: Any) -> None:
         """Cache ``value`` as dirty, keeping ``obj``, the immutable value it was serialized from, beside it."""
-        self._cache_put(key, value, obj)
+        nc, cache = self._nc, self._cache  # _cache_put and _entry, inlined: an aggregate's put per record
+        if nc is None or cache is None:
+            self._cache_put(key, value, obj)  # raises: not open
+            return
+        c = self._pctx
+        entry = CacheEntry(value, True, c.timestamp, c.headers, c.topic, c.partition, c.offset)
+        entry.obj = obj
+        cache.put(nc, key, entry)
 
     def cached_entry(self, key: bytes) -> CacheEntry | None:
         """The cache's entry of ``key`` (now the most recently used), or None: a read as :meth:`get` does it,

@@ -28,6 +28,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from kstreams_nb._engine.metrics import MetricName, StreamsMetrics, ThreadMetrics
+from kstreams_nb._engine.nodes import SinkNode
 from kstreams_nb._engine.processor_topology import compile_topology
 from kstreams_nb._engine.task import StreamTask, default_serde
 from kstreams_nb._time import ManualClock, to_millis
@@ -118,6 +119,9 @@ class TopologyTestDriver:
         self._offsets: dict[str, int] = defaultdict(int)
         self._routes: dict[str, tuple[TopicPartition | None, bool]] = {}
         self._feeds_back: dict[str, bool] = {}
+        self._batchable: bool | None = None  # see _can_batch
+        #: records of the last _pipe_many that were not piped because an earlier one failed
+        self._not_piped = 0
         self._closed = False
         self._metrics = StreamsMetrics(self._clock, self.config)
         self._thread_metrics = ThreadMetrics(self._clock)
@@ -306,6 +310,60 @@ class TopologyTestDriver:
             while gt.process():
                 pass
             gt.prepare_commit()
+
+    def _pipe_many(self, topic: str, records: list[tuple[int, bytes | None, bytes | None, Headers]]) -> None:
+        """Pipe ``(timestamp, key, value, headers)`` records in order, each exactly as :meth:`_pipe` would; when one
+        fails, the ones after it are not piped (``_not_piped`` says how many) and the error is raised.
+
+        Where per-record commits change nothing (no state stores, hence no cache; every sink writes a fixed topic
+        that no source reads back), the records are queued at once and processed in one batch (stream-time
+        punctuation still follows each record), and the outputs are captured at the end; when a record fails,
+        what it sent before failing is captured with the outputs of the records before it (one by one, it would
+        be captured by the next pipe)."""
+        self._check_open()
+        self._not_piped = 0
+        route = self._routes.get(topic)
+        if route is None:
+            route = self._routes[topic] = self._route(topic)
+        main_tp, is_global = route
+        task = self._task
+        if main_tp is None or task is None or is_global or not self._can_batch(task):
+            for i, (ts, kb, vb, headers) in enumerate(records):
+                self._not_piped = len(records) - i - 1
+                self._pipe(topic, ts, kb, vb, headers)
+            self._not_piped = 0
+            return
+        if self._producer.history:
+            self._capture_outputs()
+        offset = self._offsets[topic]
+        raws = [_new(ConsumerRecord, (topic, 0, offset + i, ts, kb, vb, headers or EMPTY_HEADERS))
+                for i, (ts, kb, vb, headers) in enumerate(records)]
+        self._offsets[topic] = offset + len(raws)
+        queue = task.partition_group.queues[main_tp]
+        try:
+            task.add_records(main_tp, raws)
+            while task.process_batch(len(raws)):
+                pass
+        except BaseException:
+            # the records after the failing one were never piped
+            self._not_piped = queue.size()
+            self._offsets[topic] -= self._not_piped
+            queue.clear()
+            self._capture_outputs()
+            raise
+        task.flush(persistent=False)
+        self._capture_outputs()
+
+    def _can_batch(self, task: StreamTask) -> bool:
+        """Whether records of the main task may be processed as one batch (see :meth:`_pipe_many`)."""
+        if self._batchable is None:
+            sinks = [n for n in task.nodes.values() if isinstance(n, SinkNode)]
+            self._batchable = not task.stores and all(
+                s.topic is not None and s.topic not in self._global_topics
+                and self._compiled.source_for_topic(s.topic) is None
+                for s in sinks
+            )
+        return self._batchable
 
     def _route(self, topic: str) -> tuple[TopicPartition | None, bool]:
         """Where records piped to ``topic`` go: the main task's partition (if a source reads it), global or not."""

@@ -104,18 +104,47 @@ class TestInputTopic:
 
     def pipe_value_list(self, values: Iterable[Any]) -> None:
         """Pipe values with null keys, each at the topic's current time."""
-        for v in values:
-            self.pipe_input(None, v)
+        self._pipe_list((None, v, None, None) for v in values)
 
     def pipe_key_value_list(self, pairs: Iterable[tuple[Any, Any]]) -> None:
         """Pipe ``(key, value)`` pairs, each at the topic's current time."""
-        for k, v in pairs:
-            self.pipe_input(k, v)
+        self._pipe_list((k, v, None, None) for k, v in pairs)
 
     def pipe_record_list(self, records: Iterable[TestRecord]) -> None:
-        """Pipe TestRecords in order."""
-        for r in records:
-            self.pipe_record(r)
+        """Pipe TestRecords in order (each at its timestamp, or the topic's current time when it has none).
+
+        The result is what piping them one by one gives; without state stores the driver processes them as a
+        batch, which is several times faster for long lists."""
+        self._pipe_list((r.key, r.value, r.timestamp, r.headers) for r in records)
+
+    def _pipe_list(self, items: Iterable[tuple[Any, Any, int | None, Any]]) -> None:
+        """Pipe ``(key, value, timestamp or None, headers or None)`` items as :meth:`pipe_input` would one by one:
+        a record that cannot be serialized is raised once the ones before it are piped; when piping one fails,
+        the ones after it are not piped and the topic's time is as it was after the failing one."""
+        records: list[tuple[int, bytes | None, bytes | None, Headers]] = []
+        times: list[int] = []  # the topic's current time after each record
+        ks, vs, name = self._key_serde.serialize, self._value_serde.serialize, self.name
+        failure: Exception | None = None
+        for key, value, timestamp, headers in items:
+            ts = self._timestamp(timestamp)
+            try:
+                kb, vb = ks(name, key), vs(name, value)
+            except SerializationError as e:
+                failure = e
+                break
+            except Exception as e:
+                failure = SerializationError(f"cannot serialize a record for input topic {name!r}: {e}", topic=name)
+                failure.__cause__ = e
+                break
+            records.append((ts, kb, vb, EMPTY_HEADERS if headers is None else as_headers(headers)))
+            times.append(self._current_time)
+        try:
+            self._driver._pipe_many(name, records)
+        except BaseException:
+            self._current_time = times[len(records) - self._driver._not_piped - 1]
+            raise
+        if failure is not None:
+            raise failure
 
     def __repr__(self) -> str:
         return f"TestInputTopic(name={self.name!r}, current_time={self._current_time})"
