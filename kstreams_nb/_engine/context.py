@@ -283,4 +283,8 @@ class StoreContextImpl:
         """Write one change of ``store_name`` to its changelog topic (the task's partition)."""
         task = self._task
         ts = task.ctx.timestamp if timestamp is None else timestamp
-        task.collector.send_raw(task.changelog_topic(store_name), task.task_id.partition, key, value, ts, headers)
+        topics = task.changelog_topics
+        topic = topics.get(store_name)
+        if topic is None:
+            topic = topics[store_name] = task.changelog_topic(store_name)
+        task.collector.send_raw(topic, task.task_id.partition, key, value, ts, headers)

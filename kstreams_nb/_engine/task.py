@@ -97,6 +97,8 @@ class StreamTask:
         self.clock = clock
         self.state = TaskState.CREATED
         self.global_stores: Mapping[str, Any] = global_stores or {}
+        #: store name -> its changelog topic, as log_change needs it
+        self.changelog_topics: dict[str, str] = {}
         self.collector = RecordCollector(producer, task_id)
         self.ctx = ProcessorContextImpl(
             self,

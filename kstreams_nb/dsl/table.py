@@ -24,6 +24,7 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+_new = tuple.__new__
 
 
 class Change:
@@ -74,11 +75,14 @@ class CacheFlushForwarder:
         self.timestamped = timestamped
 
     def __call__(self, key: Any, new: Any, old: Any, entry: Any) -> None:
-        if self.timestamped:
-            record = Record._unchecked(key, Change(_value_or_none(new), _value_or_none(old)),
-                                       new.timestamp if new is not None else entry.timestamp, entry.headers)
+        if self.timestamped:  # new and old: ValueAndTimestamp or None
+            if new is None:
+                change, ts = Change(None, None if old is None else old.value), entry.timestamp
+            else:
+                change, ts = Change(new.value, None if old is None else old.value), new.timestamp
+            record = _new(Record, (key, change, ts, entry.headers))
         else:
-            record = Record._unchecked(key, Change(new, old), key.window.end, entry.headers)
+            record = _new(Record, (key, Change(new, old), key.window.end, entry.headers))
         ctx = self.context
         previous = ctx.current_node
         ctx.current_node = self.node

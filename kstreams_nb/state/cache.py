@@ -53,7 +53,7 @@ class CacheEntry:
         (b'v', True, 5, 7)
     """
 
-    __slots__ = ("dirty", "headers", "key", "obj", "offset", "partition", "timestamp", "topic", "value")
+    __slots__ = ("dirty", "headers", "key", "key_obj", "obj", "offset", "partition", "timestamp", "topic", "value")
 
     def __init__(
         self, value: bytes | None, dirty: bool, timestamp: int, headers: Any, topic: str | None, partition: int,
@@ -62,6 +62,8 @@ class CacheEntry:
         self.key = b""
         self.value = value
         self.obj: Any = NO_OBJECT
+        #: the key ``key`` was serialized from, when the writer kept it (an immutable one): :data:`NO_OBJECT` else
+        self.key_obj: Any = NO_OBJECT
         self.dirty = dirty
         self.timestamp = timestamp
         self.headers = headers

@@ -180,15 +180,16 @@ class CachingKeyValueBytesStore(_CachingLayer):
         """Cache ``value`` (None: a delete) as dirty."""
         self._cache_put(key, value)
 
-    def put_object(self, key: bytes, value: bytes, obj: Any) -> None:
-        """Cache ``value`` as dirty, keeping ``obj``, the immutable value it was serialized from, beside it."""
+    def put_object(self, key: bytes, value: bytes, obj: Any, key_obj: Any = NO_OBJECT) -> None:
+        """Cache ``value`` as dirty, keeping ``obj``, the immutable value it was serialized from, beside it (and
+        ``key_obj``, the immutable key ``key`` was serialized from, when given)."""
         nc, cache = self._nc, self._cache  # _cache_put and _entry, inlined: an aggregate's put per record
         if nc is None or cache is None:
             self._cache_put(key, value, obj)  # raises: not open
             return
         c = self._pctx
         entry = CacheEntry(value, True, c.timestamp, c.headers, c.topic, c.partition, c.offset)
-        entry.obj = obj
+        entry.obj, entry.key_obj = obj, key_obj
         cache.put(nc, key, entry)
 
     def cached_entry(self, key: bytes) -> CacheEntry | None:
@@ -273,7 +274,9 @@ def set_flush_listener(store: Any, listener: Callable[[Any, Any, Any, CacheEntry
     value_from = store._value_from
 
     def on_flush(e: CacheEntry, new: bytes | None, old: bytes | None) -> None:
-        obj = e.obj  # kept beside the bytes: no need to deserialize them (the entry's value is ``new``)
-        listener(key_from(e.key), value_from(new) if obj is NO_OBJECT else obj, value_from(old), e)
+        # objects kept beside the bytes need no deserializing (the entry's value is ``new``)
+        obj, key = e.obj, e.key_obj
+        listener(key_from(e.key) if key is NO_OBJECT else key, value_from(new) if obj is NO_OBJECT else obj,
+                 None if old is None else value_from(old), e)
 
     return layer.set_listener(on_flush, send_old_values)

@@ -152,7 +152,7 @@ class ChangeLoggingTimestampedKeyValueBytesStore(ChangeLoggingKeyValueBytesStore
         if value is None:
             self._log(self._store_name, key, None, None)
         else:
-            self._log(self._store_name, key, value[8:], raw_timestamp(value))
+            self._log(self._store_name, key, value[8:], int.from_bytes(value[:8], "big", signed=True))
 
 
 class ChangeLoggingWindowBytesStore(WrappedStateStore):

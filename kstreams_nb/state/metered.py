@@ -252,7 +252,7 @@ class MeteredKeyValueStore(MeteredStoreBase, Generic[K, V]):
         vb = self._value_bytes(value)
         layer = self._objects
         if layer is not None and vb is not None and self._keeps(value):
-            layer.put_object(kb, vb, value)
+            layer.put_object(kb, vb, value, key if key is self._last_key else NO_OBJECT)
         else:
             self._inner.put(kb, vb)
 
