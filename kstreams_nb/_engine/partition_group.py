@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from kstreams_nb._time import Clock
 from kstreams_nb.records import ConsumerRecord, Record, TopicPartition
@@ -26,7 +27,10 @@ Decoder = Callable[[ConsumerRecord, int], "Record | None"]
 class RecordQueue:
     """Buffered raw records of one partition with a decoded head."""
 
-    __slots__ = ("_decode", "_fifo", "committable", "head", "head_raw", "partition_time", "skipped_to", "source", "tp")
+    __slots__ = (
+        "_decode", "_fifo", "committable", "head", "head_raw", "only_child", "partition_time", "skipped_to", "source",
+        "tp",
+    )
 
     def __init__(self, tp: TopicPartition, source: object, decode: Decoder) -> None:
         self.tp = tp
@@ -41,6 +45,13 @@ class RecordQueue:
         #: one past the last record skipped while the record popped before it was still being processed; it becomes
         #: committable only once that record is done (StreamTask.process), never if it fails
         self.skipped_to = -1
+        #: the source's child when it has exactly one (the task loop calls it directly): see set_only_child
+        self.only_child: Any = None
+
+    def set_only_child(self) -> None:
+        """Note the source's only child (None when it has several or none), once the topology is built."""
+        children: Any = getattr(self.source, "children", ())
+        self.only_child = children[0] if len(children) == 1 else None
 
     def add_one(self, raw: ConsumerRecord) -> None:
         """Append one raw record (the test driver's path: it pipes records one at a time)."""

@@ -199,7 +199,10 @@ class StreamTask:
         source = self.nodes.get(spec.name) if spec is not None else None
         if not isinstance(source, SourceNode):
             raise TopologyError(f"task {self.task_id} has no source reading topic {tp.topic!r}")
-        self.partition_group.add_queue(RecordQueue(tp, source, self._decoder(source)))
+        queue = RecordQueue(tp, source, self._decoder(source))
+        if self._fused:  # else the first process_batch does it
+            queue.set_only_child()
+        self.partition_group.add_queue(queue)
 
     def _decoder(self, source: SourceNode) -> Callable[[ConsumerRecord, int], Record | None]:
         """The decode function of ``source`` (its SourceDecoder is built once per task)."""
@@ -343,6 +346,8 @@ class StreamTask:
         and readiness is checked again only when a partition's queue runs empty (only then can it change)."""
         if not self._fused:
             fuse_chains(self.nodes.values(), self.ctx)
+            for q in self.partition_group.queues.values():  # children are final now, as for fusion
+                q.set_only_child()
             self._fused = True
         group = self.partition_group
         lag = group.lag
@@ -378,10 +383,9 @@ class StreamTask:
                 # raw = (topic, partition, offset, ...)
                 ctx.topic, ctx.partition, offset = raw[0], raw[1], raw[2]
                 ctx.offset, ctx.timestamp, ctx.headers, ctx.raw = offset, ts, record[3], raw
-                source: Node = best.source  # type: ignore[assignment]
-                kids = source.children
-                if len(kids) == 1:  # forward() inlined for a source's only child
-                    child = ctx.current_node = kids[0]
+                child = best.only_child
+                if child is not None:  # forward() inlined for a source's only child
+                    ctx.current_node = child
                     try:
                         child.run(record)
                     except _PASS_THROUGH:
@@ -391,14 +395,13 @@ class StreamTask:
                     finally:
                         ctx.current_node = None
                 else:
-                    ctx.current_node = source
+                    ctx.current_node = best.source  # type: ignore[assignment]
                     try:
                         forward(record)
                     finally:
                         ctx.current_node = None
                 skipped_to = best.skipped_to
                 best.committable = skipped_to if skipped_to > offset else offset + 1
-                self.processed += 1
                 n += 1
                 fifo = best._fifo
                 if fifo:  # decode the next head (RecordQueue._update_head, inlined)
@@ -418,6 +421,7 @@ class StreamTask:
                     break
         finally:
             if n:
+                self.processed += n
                 self.commit_needed = True
         return n
 

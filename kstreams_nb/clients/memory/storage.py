@@ -18,6 +18,7 @@ from __future__ import annotations
 from array import array
 from collections.abc import Iterator, Sequence
 from itertools import accumulate
+from operator import add
 
 from kstreams_nb.records import EMPTY_HEADERS, ConsumerRecord, Headers
 
@@ -50,21 +51,28 @@ class RecordColumns:
         n = len(batch)
         if n == 0:
             return
-        keys = [r[0] for r in batch]
-        values = [r[1] for r in batch]
-        klens = [_NULL if k is None else len(k) for k in keys]
-        vlens = [_NULL if v is None else len(v) for v in values]
+        keys, values, timestamps, headers = zip(*batch)  # columns, transposed in C
         data = self.data
-        sizes = [(a if a > 0 else 0) + (b if b > 0 else 0) for a, b in zip(klens, vlens)]
+        if None not in keys and None not in values:  # the usual batch: lengths and sizes without a Python loop
+            klens, vlens = list(map(len, keys)), list(map(len, values))
+            sizes = list(map(add, klens, vlens))
+            parts: list[bytes] = [b""] * (2 * n)
+            parts[::2], parts[1::2] = keys, values
+        else:
+            klens = [_NULL if k is None else len(k) for k in keys]
+            vlens = [_NULL if v is None else len(v) for v in values]
+            sizes = [(a if a > 0 else 0) + (b if b > 0 else 0) for a, b in zip(klens, vlens)]
+            parts = [p for pair in zip(keys, values) for p in pair if p]
         self.starts.extend(accumulate(sizes[:-1], initial=len(data)))
-        data += b"".join([p for pair in zip(keys, values) for p in pair if p])
+        data += b"".join(parts)
         self.offsets.extend(range(base, base + n))
-        self.timestamps.extend([r[2] for r in batch])
+        self.timestamps.extend(timestamps)
         self.key_lengths.extend(klens)
         self.value_lengths.extend(vlens)
-        for offset, record in enumerate(batch, base):
-            if record[3]:
-                self.headers[offset] = record[3]
+        if headers.count(EMPTY_HEADERS) != n:  # identity first: only records with headers are looked at
+            for offset, h in enumerate(headers, base):
+                if h:
+                    self.headers[offset] = h
 
     def _end(self, i: int) -> int:
         a, b = self.key_lengths[i], self.value_lengths[i]
@@ -77,22 +85,31 @@ class RecordColumns:
         first = self.starts[lo]
         with memoryview(self.data) as view:
             blob = view[first : self._end(hi - 1)].tobytes()
-        get = self.headers.get if self.headers else None
+        columns = (self.offsets[lo:hi], self.timestamps[lo:hi], self.starts[lo:hi], self.key_lengths[lo:hi],
+                   self.value_lengths[lo:hi])
+        if not self.headers:  # the usual log: one comprehension, key then value sliced from the blob
+            h = EMPTY_HEADERS
+            return [
+                _new(ConsumerRecord, (
+                    topic, partition, offset, ts,
+                    None if a < 0 else blob[(p := s - first) : p + a],
+                    None if b < 0 else blob[(q := s - first + (a if a > 0 else 0)) : q + b],
+                    h,
+                ))
+                for offset, ts, s, a, b in zip(*columns)
+            ]
+        get = self.headers.get
         h = EMPTY_HEADERS
         out: list[ConsumerRecord] = []
         append = out.append
-        for offset, ts, s, a, b in zip(
-            self.offsets[lo:hi], self.timestamps[lo:hi], self.starts[lo:hi],
-            self.key_lengths[lo:hi], self.value_lengths[lo:hi],
-        ):
+        for offset, ts, s, a, b in zip(*columns):
             s -= first
             if a < 0:
                 key = None
             else:
                 key = blob[s : s + a]
                 s += a
-            if get is not None:
-                h = get(offset, EMPTY_HEADERS)
+            h = get(offset, EMPTY_HEADERS)
             append(_new(ConsumerRecord, (topic, partition, offset, ts, key, blob[s : s + b] if b >= 0 else None, h)))
         return out
 
