@@ -1,9 +1,11 @@
 """The hand-written loop in bench_peers.py: ``bench/kafka/loop_app.py`` for stateless and count, and for the
 window workload the same consume → transform → produce loop counting per (key, 10-minute window of the record's
-timestamp) in a dict, writing each new count to the output and to a changelog topic (at-least-once: flush, then
-commit, every 100 ms).
+timestamp) in a dict, writing each new count to the output and to a changelog topic. Every 100 ms, at-least-once:
+flush, then commit; exactly-once: the consumed positions and the commit of the open transaction
+(``loop_app.commit``).
 
-Usage: ``python confluent_loop_app.py BOOTSTRAP GROUP stateless|count|window INPUT OUTPUT [CHANGELOG]``.
+Usage: ``python confluent_loop_app.py BOOTSTRAP GROUP stateless|count|window INPUT OUTPUT CHANGELOG
+[at_least_once|exactly_once]``.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from confluent_kafka import Consumer, KafkaException, Producer
+from confluent_kafka import KafkaException
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "kafka"))
 
@@ -25,11 +27,8 @@ COMMIT_INTERVAL_S = 0.1
 BATCH = 1000
 
 
-def window_loop(bootstrap: str, group: str, input_topic: str, output: str, changelog: str) -> int:
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": group, "enable.auto.commit": False,
-                         "auto.offset.reset": "earliest"})
-    producer = Producer({"bootstrap.servers": bootstrap, "delivery.report.only.error": True,
-                         "on_delivery": kafka_loop._delivery_failed})
+def window_loop(bootstrap: str, group: str, input_topic: str, output: str, changelog: str, guarantee: str) -> int:
+    consumer, producer = kafka_loop.clients(bootstrap, group, guarantee)
     stopping = False
 
     def stop(signum: int, frame: Any) -> None:
@@ -64,12 +63,11 @@ def window_loop(bootstrap: str, group: str, input_topic: str, output: str, chang
         uncommitted = uncommitted or bool(messages)
         producer.poll(0)
         if uncommitted and time.monotonic() - last_commit >= COMMIT_INTERVAL_S:
-            producer.flush()
-            consumer.commit(asynchronous=False)
+            kafka_loop.commit(consumer, producer, guarantee)
             uncommitted, last_commit = False, time.monotonic()
+    if uncommitted or guarantee == "exactly_once":
+        kafka_loop.commit(consumer, producer, guarantee, again=False)
     producer.flush()
-    if uncommitted:
-        consumer.commit(asynchronous=False)
     consumer.close()
     return 0
 
@@ -78,8 +76,8 @@ def main(argv: list[str]) -> int:
     if argv[2] != "window":
         code: int = kafka_loop.main(argv)
         return code
-    bootstrap, group, _, input_topic, output, changelog = argv
-    return window_loop(bootstrap, group, input_topic, output, changelog)
+    bootstrap, group, _, input_topic, output, changelog = argv[:6]
+    return window_loop(bootstrap, group, input_topic, output, changelog, argv[6] if len(argv) > 6 else "at_least_once")
 
 
 if __name__ == "__main__":

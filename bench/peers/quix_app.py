@@ -1,11 +1,13 @@
-"""Quix Streams' app in bench_peers.py (run with the quix environment's Python), at-least-once, commits every
-100 ms, its state in RocksDB with changelog topics (the library's defaults):
+"""Quix Streams' app in bench_peers.py (run with the quix environment's Python), at-least-once or exactly-once
+(``processing_guarantee``), commits every 100 ms, its state in RocksDB with changelog topics (the library's
+defaults):
 - stateless: ``filter(keep) → apply(enrich) → to_topic`` (JSON);
 - count: a stateful ``apply`` counting per key, each count produced as an 8-byte big-endian long;
 - window: ``tumbling_window(10 min).count().current()`` in event time (the records' timestamps), each count
   produced with the key ``<key>@<window start>``.
 
-Usage: ``python quix_app.py BOOTSTRAP GROUP stateless|count|window INPUT OUTPUT STATE_DIR``.
+Usage: ``python quix_app.py BOOTSTRAP GROUP stateless|count|window INPUT OUTPUT STATE_DIR
+[at_least_once|exactly_once]`` (default at_least_once).
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "kafka"))
 
 from kafka_workloads import WINDOW_MS, enrich, keep, window_key  # type: ignore[import-not-found]
 
+#: the benchmark's guarantee names and Quix Streams' own
+GUARANTEES = {"at_least_once": "at-least-once", "exactly_once": "exactly-once"}
+
 
 class LongSerializer(Serializer):  # type: ignore[misc]
     """An int (or a window's ``{"count": n}``) as an 8-byte big-endian long."""
@@ -40,9 +45,10 @@ def count(value: Any, state: State) -> int:
 
 
 def main(argv: list[str]) -> int:
-    bootstrap, group, workload, input_name, output_name, state_dir = argv
+    bootstrap, group, workload, input_name, output_name, state_dir = argv[:6]
+    guarantee = GUARANTEES[argv[6] if len(argv) > 6 else "at_least_once"]
     app = Application(broker_address=bootstrap, consumer_group=group, auto_offset_reset="earliest",
-                      commit_interval=0.1, state_dir=state_dir, processing_guarantee="at-least-once")
+                      commit_interval=0.1, state_dir=state_dir, processing_guarantee=guarantee)
     stateless = workload == "stateless"
     source = app.topic(input_name, key_deserializer="bytes", value_deserializer="json" if stateless else "bytes")
     sink = app.topic(output_name, key_serializer="bytes", value_serializer="json" if stateless else LongSerializer())
