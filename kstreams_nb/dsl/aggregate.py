@@ -67,15 +67,14 @@ class _StreamAggregate(Processor):
         self.cached = forward_on_flush(context, self.store, self.spec.send_old_values)
 
     def process(self, record: Record) -> None:
-        key, value = record.key, record.value
+        key, value, ts = record[0], record[1], record[2]  # Record is a tuple: (key, value, timestamp, headers)
         if key is None or value is None:
             self.dropped += 1
             warn_skipped_record(self.context, "Skipping record due to null key or value.")
             return
-        spec = self.spec
-        old_vt = self.store.get(key)
+        spec, store = self.spec, self.store
+        old_vt = store.get(key)
         if old_vt is None or old_vt.value is None:
-            ts = record.timestamp
             if spec.initializer is None:  # reduce: the first value is the aggregate, there is no old one
                 old = None
                 new = value
@@ -84,9 +83,10 @@ class _StreamAggregate(Processor):
                 new = spec.aggregator(key, value, old)
         else:
             old = old_vt.value
-            ts = max(record.timestamp, old_vt.timestamp)
+            if old_vt.timestamp > ts:
+                ts = old_vt.timestamp
             new = spec.aggregator(key, value, old)
-        self.store.put(key, new, ts)
+        store.put(key, new, ts)
         if self.cached:
             return
         self.context.forward(Record._unchecked(key, Change(new, old if spec.send_old_values else None), ts,

@@ -21,7 +21,8 @@ CASES: dict[str, tuple[list[str], set[str], str]] = {
     "bench_draw": (["--nodes", "8", "--repeat", "1"], {"draw 8 nodes"}, "nx.draw baseline"),
     "bench_preview": (["--records", "200", "--repeat", "1"], {"preview 10-node"}, "through 10 nodes"),
     "bench_inprocess": (["--records", "300", "--repeat", "1"],
-                        {"stateless driver", "stateless runtime", "count driver cache on", "count runtime cache on",
+                        {"stateless driver", "stateless driver, list", "stateless runtime", "count driver cache on",
+                         "count runtime cache on",
                          "count driver cache 0", "count runtime cache 0"}, "plain loop"),
     "bench_eos": (["--records", "300", "--threads", "1"], {"stateless 1 thread", "windowed 1 thread"}, "EOS/ALOS"),
 }
