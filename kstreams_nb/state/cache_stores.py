@@ -190,7 +190,9 @@ class CachingKeyValueBytesStore(_CachingLayer):
         c = self._pctx
         entry = CacheEntry(value, True, c.timestamp, c.headers, c.topic, c.partition, c.offset)
         entry.obj, entry.key_obj = obj, key_obj
-        cache.put(nc, key, entry)
+        cache.size_bytes += nc._put(key, entry)  # ThreadCache.put, inlined
+        if cache.size_bytes > cache.max_bytes:
+            cache.put(nc, key, entry)  # evicts (putting the same entry again changes nothing else)
 
     def cached_entry(self, key: bytes) -> CacheEntry | None:
         """The cache's entry of ``key`` (now the most recently used), or None: a read as :meth:`get` does it,

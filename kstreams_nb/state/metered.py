@@ -9,7 +9,7 @@ to ``Serdes.json()``). Keys and values are serialized for the store's changelog 
 
 Example::
 
-    >>> from kstreams_nb.serdes import Serdes
+    >>> from kstreams_nb.serdes import Serde, Serdes
     >>> from kstreams_nb.state import Stores
     >>> store = Stores.key_value_store_builder(
     ...     Stores.in_memory_key_value_store("counts"), Serdes.string(), Serdes.long()).build()
@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from typing import Any, Generic, TypeVar
 
 from kstreams_nb.errors import DeserializationError, InvalidStateStoreError, SerializationError, StateStoreError
-from kstreams_nb.serdes import Serdes
+from kstreams_nb.serdes import Serde, Serdes
 from kstreams_nb.state._api import (
     KeyValueBytesStore,
     SerdeLike,
@@ -69,8 +69,8 @@ class MeteredStoreBase(WrappedStateStore):
     """
 
     __slots__ = (
-        "_kd", "_key_serde", "_ks", "_last_kb", "_last_key", "_open", "_store_name", "_topic", "_value_serde", "_vd",
-        "_vs",
+        "_kd", "_key_serde", "_ks", "_kto", "_last_kb", "_last_key", "_open", "_store_name", "_topic", "_value_serde",
+        "_vd", "_vs",
     )
 
     def __init__(self, inner: Any, key_serde: SerdeLike | None, value_serde: SerdeLike | None) -> None:
@@ -80,6 +80,7 @@ class MeteredStoreBase(WrappedStateStore):
         self._value_serde = value_serde
         self._topic = self._store_name
         self._ks = self._kd = self._vs = self._vd = _unset
+        self._kto: Any = None  # a built-in key serde's function, called directly
         self._open = False
         self._last_key: Any = _NO_KEY
         self._last_kb = b""
@@ -106,6 +107,7 @@ class MeteredStoreBase(WrappedStateStore):
         vs = self._prepare_value_serde(self._value_serde or context.value_serde or Serdes.json())
         self._key_serde, self._value_serde = ks, vs
         self._ks, self._kd, self._vs, self._vd = ks.serialize, ks.deserialize, vs.serialize, vs.deserialize
+        self._kto = ks.to_bytes if isinstance(ks, Serde) and type(ks) is Serde else None
         self._last_key = _NO_KEY
         self._topic = changelog_topic_name(context.application_id, self._store_name)
         self._inner.init(self._inner_context(context), root)
@@ -152,8 +154,16 @@ class MeteredStoreBase(WrappedStateStore):
             return self._last_kb
         if key is None:
             raise self._null_key()
+        kb: bytes | None = None
+        kto = self._kto
+        if kto is not None:  # a built-in serde's function, called directly (when it fails, serialize() says why)
+            try:
+                kb = kto(key)
+            except Exception:
+                kb = None
         try:
-            kb: bytes | None = self._ks(self._topic, key)
+            if kb is None:
+                kb = self._ks(self._topic, key)
         except Exception as e:
             raise self._ser_error("key", key, e) from e
         if kb is None:
@@ -345,6 +355,20 @@ class MeteredTimestampedKeyValueStore(MeteredKeyValueStore[K, ValueAndTimestamp[
     def put(self, key: K, value: Any, timestamp: int | None = None) -> None:
         """Set ``key`` to a ValueAndTimestamp (or to ``value`` at ``timestamp``); None deletes."""
         if timestamp is not None and value is not None:
+            layer = self._objects
+            if layer is not None and type(value) in _IMMUTABLE_VALUES:  # an aggregate's put: the steps inlined
+                to = getattr(self._value_serde, "_to", None)  # the inner built-in serde's function
+                kb = self._key_bytes(key)
+                raw = None
+                if to is not None:
+                    try:
+                        raw = to(value)
+                    except Exception:
+                        raw = None
+                if raw is not None:
+                    layer.put_object(kb, timestamp.to_bytes(8, "big", signed=True) + raw,
+                                     ValueAndTimestamp(value, timestamp), key if key is self._last_key else NO_OBJECT)
+                    return
             value = ValueAndTimestamp(value, timestamp)
         super().put(key, value)
 
