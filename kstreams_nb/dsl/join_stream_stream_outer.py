@@ -188,7 +188,10 @@ class _OuterStreamStreamJoin(_StreamStreamJoin):
         """Kafka's emitNonJoinedOuterRecords: emit, in store order, the waiting records whose window closed."""
         tracker = self.tracker
         grace = self.outer_spec.grace_ms
-        if tracker.min_time + self.after_ms + grace >= tracker.stream_time:
+        limit = tracker.min_time + self.after_ms + grace
+        if limit > _MAX:  # Kafka adds longs: a tracker that knows no waiting record (MAX) wraps to a negative sum
+            limit -= 1 << 64  # and looks at the store, e.g. one restored from its changelog by a new task
+        if limit >= tracker.stream_time:
             return  # nothing in the store can have closed yet
         now = self.context.current_system_time_ms
         if now < tracker.next_time_to_emit:
