@@ -6,6 +6,7 @@ skipped, except in CI (``CI=true``), where they fail.
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Iterator
 from typing import Any
@@ -13,7 +14,19 @@ from typing import Any
 import pytest
 from integration._kafka import DEADLINE, admin
 
+from kstreams_nb.state import directory
 from kstreams_nb.testing.kafka import LocalKafka
+
+_state_dirs = itertools.count()
+
+
+@pytest.fixture(autouse=True)
+def _own_default_state_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test's default ``state.dir`` (Kafka's: kafka-streams under the temp directory) is its own. Tests reuse
+    application ids ("app", the replay's numbered ones), so a persistent store an earlier test or an earlier run
+    left behind would otherwise be opened again, and its records joined or counted twice."""
+    path = tmp_path_factory.getbasetemp() / f"state-{next(_state_dirs)}" / "kafka-streams"
+    monkeypatch.setattr(directory, "default_state_dir", lambda: path)
 
 
 def unavailable(reason: str) -> None:
