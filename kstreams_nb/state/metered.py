@@ -239,7 +239,8 @@ class MeteredKeyValueStore(MeteredStoreBase, Generic[K, V]):
         kb = self._key_bytes(key)
         layer = self._objects
         if layer is not None:
-            entry = layer.cached_entry(kb)
+            nc = layer._nc  # CachingKeyValueBytesStore.cached_entry, inlined
+            entry = nc.get(kb) if nc is not None else None
             if entry is not None:
                 obj = entry.obj
                 if obj is not NO_OBJECT:
