@@ -16,6 +16,7 @@ from typing import Any
 
 from kstreams_nb.records import Window, Windowed
 from kstreams_nb.state._iterators import KeyValueIterator, ListKeyValueIterator
+from kstreams_nb.state.cache import CacheEntry
 from kstreams_nb.state.cache_stores import _CachingLayer, _drain, _in_range
 from kstreams_nb.state.session import session_key_from_binary, session_key_to_binary
 from kstreams_nb.state.window_schema import (
@@ -70,6 +71,17 @@ class CachingWindowBytesStore(_CachingLayer):
     def put(self, key: bytes, value: bytes | None, window_start: int) -> None:
         """Cache ``value`` for the window as dirty."""
         self._cache_put(to_store_key_binary(key, window_start, 0), value)
+
+    def put_object(self, key: bytes, value: bytes, window_start: int, obj: Any) -> None:
+        """Cache ``value`` for the window as dirty, keeping ``obj``, the immutable value it was serialized from,
+        beside it (a windowed aggregate's put: its next read and the flush need not deserialize the bytes)."""
+        self._cache_put(to_store_key_binary(key, window_start, 0), value, obj)
+
+    def dirty_entry(self, key: bytes, window_start: int) -> CacheEntry | None:
+        """The cache's entry of the window when it is not yet flushed (what :meth:`fetch` returns first), or
+        None: then the store below has the value."""
+        e = self._cached(to_store_key_binary(key, window_start, 0))
+        return e if e is not None and e.dirty else None
 
     def fetch(self, key: bytes, window_start: int) -> bytes | None:
         """The value of the window not yet flushed, else the stored one (which may have expired since)."""

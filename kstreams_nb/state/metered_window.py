@@ -28,7 +28,8 @@ from kstreams_nb.state._api import (
 )
 from kstreams_nb.state._contexts import TimestampedRestoreContext
 from kstreams_nb.state._iterators import KeyValueIterator, MappedKeyValueIterator
-from kstreams_nb.state.metered import MeteredStoreBase
+from kstreams_nb.state.cache import NO_OBJECT
+from kstreams_nb.state.metered import _IMMUTABLE_VALUES, MeteredStoreBase
 
 __all__ = ["MeteredTimestampedWindowStore", "MeteredWindowStore"]
 
@@ -162,5 +163,42 @@ class MeteredTimestampedWindowStore(MeteredWindowStore[K, ValueAndTimestamp[V]])
     def put(self, key: K, value: Any, window_start: int, *, timestamp: int | None = None) -> None:
         """Put a ValueAndTimestamp (or ``value`` at ``timestamp``) in the window starting at ``window_start``."""
         if timestamp is not None and value is not None:
+            # the record cache's layer (CachingWindowBytesStore) has put_object
+            put_object = getattr(self._inner, "put_object", None) if type(value) in _IMMUTABLE_VALUES else None
+            if put_object is not None:
+                # a windowed aggregate's put into its record cache: the object is kept beside its bytes
+                to = getattr(self._value_serde, "_to", None)  # the inner built-in serde's function
+                kb = self._key_bytes(key)
+                raw = None
+                if to is not None:
+                    try:
+                        raw = to(value)
+                    except Exception:
+                        raw = None
+                if raw is not None:
+                    put_object(kb, timestamp.to_bytes(8, "big", signed=True) + raw, window_start,
+                               ValueAndTimestamp(value, timestamp))
+                    return
             value = ValueAndTimestamp(value, timestamp)
         super().put(key, value, window_start)
+
+    @overload
+    def fetch(self, key: K, time_from: int) -> ValueAndTimestamp[V] | None: ...
+    @overload
+    def fetch(self, key: K, time_from: int, time_to: int) -> KeyValueIterator[int, ValueAndTimestamp[V]]: ...
+
+    def fetch(self, key: K, time_from: int, time_to: int | None = None) -> Any:
+        """``fetch(key, window_start)``: the ValueAndTimestamp in that window, or None. ``fetch(key, time_from,
+        time_to)``: ``(window_start, ValueAndTimestamp)`` for window starts in ``[time_from, time_to]``."""
+        layer = self._inner
+        dirty_entry = getattr(layer, "dirty_entry", None) if time_to is None else None
+        if dirty_entry is not None:  # the record cache's layer (CachingWindowBytesStore)
+            kb = self._key_bytes(key)
+            e = dirty_entry(kb, time_from)
+            if e is None:
+                return self._value_from(layer.wrapped.fetch(kb, time_from))  # type: ignore[attr-defined]
+            obj = e.obj
+            return self._value_from(e.value) if obj is NO_OBJECT else obj
+        if time_to is None:
+            return super().fetch(key, time_from)
+        return super().fetch(key, time_from, time_to)

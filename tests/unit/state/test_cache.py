@@ -14,7 +14,8 @@ from kstreams_nb.errors import InvalidStateStoreError
 from kstreams_nb.records import EMPTY_HEADERS, Headers, Window, Windowed
 from kstreams_nb.serdes import Serdes
 from kstreams_nb.state import InMemoryKeyValueStore, Stores
-from kstreams_nb.state.cache import ENTRY_OVERHEAD, CacheEntry, ThreadCache
+from kstreams_nb.state._api import ValueAndTimestamp
+from kstreams_nb.state.cache import ENTRY_OVERHEAD, NO_OBJECT, CacheEntry, ThreadCache
 from kstreams_nb.state.cache_stores import CachingKeyValueBytesStore, set_flush_listener
 from kstreams_nb.state.cache_windowed import CachingSessionBytesStore, CachingWindowBytesStore
 from kstreams_nb.state.logging import ChangeLoggingKeyValueBytesStore, ChangeLoggingWindowBytesStore
@@ -227,6 +228,26 @@ def test_the_metered_window_listener_gets_windowed_keys() -> None:
     store.put("k", 5, 20, timestamp=21)
     store.flush()
     assert seen == [(Windowed("k", Window(20, 30)), 5, None)]
+
+
+def test_a_timestamped_window_store_keeps_immutable_values_beside_their_bytes() -> None:
+    ctx = CachingContext()
+    builder = Stores.timestamped_window_store_builder(Stores.in_memory_window_store("w", 100, 10, False), S, L)
+    store = init(builder.with_caching_enabled().build(), ctx)
+    store.put("k", 5, 20, timestamp=21)
+    entry = store.wrapped.dirty_entry(S.serialize("w", "k"), 20)
+    assert entry.obj == ValueAndTimestamp(5, 21) and entry.value == (21).to_bytes(8, "big") + L.serialize("w", 5)
+    assert store.fetch("k", 20) is entry.obj  # read back without deserializing
+    store.flush()
+    assert store.wrapped.dirty_entry(S.serialize("w", "k"), 20) is None
+    assert store.fetch("k", 20) == ValueAndTimestamp(5, 21)  # from the store below, deserialized
+    assert store.fetch("k", 30) is None and list(store.fetch("k", 0, 50)) == [(20, ValueAndTimestamp(5, 21))]
+    builder = Stores.timestamped_window_store_builder(Stores.in_memory_window_store("j", 100, 10, False), S,
+                                                      Serdes.json())
+    json_store = init(builder.with_caching_enabled().build(), ctx)
+    json_store.put("k", {"n": 1}, 30, timestamp=31)  # a mutable value: its bytes only
+    assert json_store.wrapped.dirty_entry(S.serialize("j", "k"), 30).obj is NO_OBJECT
+    assert json_store.fetch("k", 30) == ValueAndTimestamp({"n": 1}, 31)
 
 
 def test_stores_that_keep_duplicates_never_cache() -> None:
