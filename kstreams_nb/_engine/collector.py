@@ -128,12 +128,15 @@ class RecordCollector:
             partition = partitioner(topic, key, value, n)
         try:
             self.producer.produce(topic, kb, vb, partition=partition, timestamp=timestamp, headers=headers)
-        except TransactionError:
-            raise
         except Exception as e:
-            if self.on_error is None:
-                raise
-            self.on_error(topic, e)
+            self.produce_failed(topic, e)
+
+    def produce_failed(self, topic: str, error: Exception) -> None:
+        """The producer refused a record for ``topic``: ``on_error`` (the production exception handler) decides,
+        returning to drop it; a failed transaction (fencing) and, without a handler, any error are raised."""
+        if isinstance(error, TransactionError) or self.on_error is None:
+            raise error
+        self.on_error(topic, error)
 
     def send_raw(
         self,

@@ -23,7 +23,6 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from kstreams_nb._engine.nodes import _PASS_THROUGH, Node, ProcessorNode, SinkNode
-from kstreams_nb.errors import TransactionError
 from kstreams_nb.records import Record
 from kstreams_nb.serdes import Serde
 
@@ -169,13 +168,11 @@ def _compile(
 def _produce_failure(ctx: ProcessorContextImpl, sink: SinkNode) -> Callable[[Record, Exception], None]:
     """What an inline sink does when the producer refuses a record: what the sink's collector and the forwarding
     context do (the production handler decides; a failed transaction is a processing failure)."""
-    collector = ctx.collector
+    refused, topic = ctx.collector.produce_failed, sink.topic or ""
 
     def produce_failed(record: Record, error: Exception) -> None:
         try:
-            if isinstance(error, TransactionError) or collector.on_error is None:
-                raise error
-            collector.on_error(sink.topic or "", error)
+            refused(topic, error)
         except _PASS_THROUGH:
             raise
         except Exception as e:

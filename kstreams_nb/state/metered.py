@@ -9,7 +9,7 @@ to ``Serdes.json()``). Keys and values are serialized for the store's changelog 
 
 Example::
 
-    >>> from kstreams_nb.serdes import Serde, Serdes
+    >>> from kstreams_nb.serdes import Serdes
     >>> from kstreams_nb.state import Stores
     >>> store = Stores.key_value_store_builder(
     ...     Stores.in_memory_key_value_store("counts"), Serdes.string(), Serdes.long()).build()
@@ -51,6 +51,28 @@ _IMMUTABLE_KEYS = frozenset({str, int, bytes, float, bool})
 _NO_KEY = object()
 #: value types whose objects never change: a record cache may keep them beside their bytes
 _IMMUTABLE_VALUES = frozenset({str, int, bytes, float, bool})
+
+
+def timestamped_bytes(value_serde: Any, value: Any, timestamp: int) -> bytes | None:
+    """The value-and-timestamp bytes of ``value`` when ``value_serde`` (a ValueAndTimestampSerde) wraps a built-in
+    serde that takes it, computed without the serde's wrappers; None otherwise (then the general path serializes,
+    and reports a failure).
+
+    Example::
+
+        >>> from kstreams_nb.serdes import Serdes
+        >>> from kstreams_nb.state._api import ValueAndTimestampSerde
+        >>> timestamped_bytes(ValueAndTimestampSerde(Serdes.long()), 5, 1)
+        b'\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x01\\x00\\x00\\x00\\x00\\x00\\x00\\x00\\x05'
+    """
+    to = getattr(value_serde, "_to", None)  # the inner built-in serde's function
+    if to is None:
+        return None
+    try:
+        raw = to(value)
+    except Exception:
+        return None
+    return None if raw is None else timestamp.to_bytes(8, "big", signed=True) + raw
 
 
 def _unset(topic: str | None, data: Any) -> Any:
@@ -107,7 +129,7 @@ class MeteredStoreBase(WrappedStateStore):
         vs = self._prepare_value_serde(self._value_serde or context.value_serde or Serdes.json())
         self._key_serde, self._value_serde = ks, vs
         self._ks, self._kd, self._vs, self._vd = ks.serialize, ks.deserialize, vs.serialize, vs.deserialize
-        self._kto = ks.to_bytes if isinstance(ks, Serde) and type(ks) is Serde else None
+        self._kto = ks.to_bytes if type(ks) is Serde else None
         self._last_key = _NO_KEY
         self._topic = changelog_topic_name(context.application_id, self._store_name)
         self._inner.init(self._inner_context(context), root)
@@ -358,17 +380,11 @@ class MeteredTimestampedKeyValueStore(MeteredKeyValueStore[K, ValueAndTimestamp[
         if timestamp is not None and value is not None:
             layer = self._objects
             if layer is not None and type(value) in _IMMUTABLE_VALUES:  # an aggregate's put: the steps inlined
-                to = getattr(self._value_serde, "_to", None)  # the inner built-in serde's function
                 kb = self._key_bytes(key)
-                raw = None
-                if to is not None:
-                    try:
-                        raw = to(value)
-                    except Exception:
-                        raw = None
-                if raw is not None:
-                    layer.put_object(kb, timestamp.to_bytes(8, "big", signed=True) + raw,
-                                     ValueAndTimestamp(value, timestamp), key if key is self._last_key else NO_OBJECT)
+                vb = timestamped_bytes(self._value_serde, value, timestamp)
+                if vb is not None:
+                    layer.put_object(kb, vb, ValueAndTimestamp(value, timestamp),
+                                     key if key is self._last_key else NO_OBJECT)
                     return
             value = ValueAndTimestamp(value, timestamp)
         super().put(key, value)

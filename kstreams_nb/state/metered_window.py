@@ -29,7 +29,7 @@ from kstreams_nb.state._api import (
 from kstreams_nb.state._contexts import TimestampedRestoreContext
 from kstreams_nb.state._iterators import KeyValueIterator, MappedKeyValueIterator
 from kstreams_nb.state.cache import NO_OBJECT
-from kstreams_nb.state.metered import _IMMUTABLE_VALUES, MeteredStoreBase
+from kstreams_nb.state.metered import _IMMUTABLE_VALUES, MeteredStoreBase, timestamped_bytes
 
 __all__ = ["MeteredTimestampedWindowStore", "MeteredWindowStore"]
 
@@ -167,17 +167,10 @@ class MeteredTimestampedWindowStore(MeteredWindowStore[K, ValueAndTimestamp[V]])
             put_object = getattr(self._inner, "put_object", None) if type(value) in _IMMUTABLE_VALUES else None
             if put_object is not None:
                 # a windowed aggregate's put into its record cache: the object is kept beside its bytes
-                to = getattr(self._value_serde, "_to", None)  # the inner built-in serde's function
                 kb = self._key_bytes(key)
-                raw = None
-                if to is not None:
-                    try:
-                        raw = to(value)
-                    except Exception:
-                        raw = None
-                if raw is not None:
-                    put_object(kb, timestamp.to_bytes(8, "big", signed=True) + raw, window_start,
-                               ValueAndTimestamp(value, timestamp))
+                vb = timestamped_bytes(self._value_serde, value, timestamp)
+                if vb is not None:
+                    put_object(kb, vb, window_start, ValueAndTimestamp(value, timestamp))
                     return
             value = ValueAndTimestamp(value, timestamp)
         super().put(key, value, window_start)
