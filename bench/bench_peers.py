@@ -344,9 +344,9 @@ def latency(setup: Setup, system: str, workload: str, guarantee: str, run: Run) 
     try:
         started, up, limit = time.time(), 0.0, min(KEYS, int(setup.rate * 60))
         while len(sent) < limit:
-            due = started + len(sent) / setup.rate
-            if time.time() < due:
-                time.sleep(min(due - time.time(), 0.01))
+            wait = started + len(sent) / setup.rate - time.time()
+            if wait > 0:
+                time.sleep(min(wait, 0.01))
                 continue
             i = len(sent)
             sent.append(time.time())
