@@ -20,6 +20,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 import threading
+import weakref
 from collections import defaultdict, deque
 from collections.abc import Mapping
 from contextlib import nullcontext
@@ -109,6 +110,9 @@ class TopologyTestDriver:
         self._own_state_dir: str | None = None
         if not self.config.get("state.dir"):
             self._own_state_dir = tempfile.mkdtemp(prefix="kstreams_nb-driver-")
+            # removed on close, or when a driver never closed (a notebook cell re-run, a failed constructor) is
+            # collected or the interpreter exits
+            self._remove_own_state_dir = weakref.finalize(self, shutil.rmtree, self._own_state_dir, True)
             self.config = self.config.with_overrides({"state.dir": self._own_state_dir})
         #: compiled once: tasks never see later edits of ``topology``
         self._compiled = compiled = compile_topology(builder, self.application_id)
@@ -432,7 +436,7 @@ class TopologyTestDriver:
         if any(store.persistent for task in tasks for store in task.stores.values()):
             clean_up_application(self.config, self.application_id)  # as Kafka's driver: no state outlives it
         if self._own_state_dir is not None:
-            shutil.rmtree(self._own_state_dir, ignore_errors=True)
+            self._remove_own_state_dir()
 
     def __enter__(self) -> TopologyTestDriver:
         return self
