@@ -88,7 +88,7 @@ class NamedCache:
         ('0_0-s', 0, None)
     """
 
-    __slots__ = ("_dirty", "_lru", "_owner", "listener", "name", "size_bytes")
+    __slots__ = ("_dirty", "_flushing", "_lru", "_owner", "listener", "name", "size_bytes")
 
     def __init__(self, name: str, owner: ThreadCache, listener: FlushListener) -> None:
         self.name = name
@@ -97,6 +97,8 @@ class NamedCache:
         self._lru: OrderedDict[bytes, CacheEntry] = OrderedDict()
         self._dirty: dict[bytes, None] = {}
         self.size_bytes = 0
+        #: while the listener has entries of this cache in hand, writes replace entries instead of updating them
+        self._flushing = False
 
     def __len__(self) -> int:
         return len(self._lru)
@@ -130,6 +132,32 @@ class NamedCache:
         self.size_bytes += delta
         return delta
 
+    def put_dirty(
+        self, key: bytes, value: bytes, obj: Any, key_obj: Any, timestamp: int, headers: Any, topic: str | None,
+        partition: int, offset: int,
+    ) -> int:
+        """Write ``value`` (with ``obj`` and ``key_obj`` as :class:`CacheEntry` keeps them) as a dirty entry made
+        by a record with this context; what :meth:`_put` of a new entry does, but an entry already cached is
+        updated in place (an aggregate's write per record: no new entry, no relinking). Returns the size change.
+        """
+        lru = self._lru
+        entry = lru.get(key)
+        if entry is None or self._flushing:
+            entry = CacheEntry(value, True, timestamp, headers, topic, partition, offset)
+            entry.obj, entry.key_obj = obj, key_obj
+            return self._put(key, entry)
+        old = entry.value
+        entry.value, entry.obj, entry.key_obj, entry.dirty = value, obj, key_obj, True
+        entry.timestamp, entry.headers, entry.topic, entry.partition, entry.offset = (
+            timestamp, headers, topic, partition, offset)
+        lru.move_to_end(key)
+        dirty = self._dirty
+        dirty.pop(key, None)
+        dirty[key] = None
+        delta = len(value) - (len(old) if old is not None else 0)
+        self.size_bytes += delta
+        return delta
+
     def evict(self) -> int:
         """Remove the least recently used entry, flushing first when it is dirty; the bytes freed."""
         key, entry = self._lru.popitem(last=False)
@@ -158,7 +186,11 @@ class NamedCache:
         self._dirty.clear()  # before the listener, which may write to this cache again
         for entry in entries:
             entry.dirty = False
-        self.listener(entries)
+        self._flushing = True
+        try:
+            self.listener(entries)
+        finally:
+            self._flushing = False
         for key in deleted:
             gone = lru.get(key)
             if gone is not None and not gone.dirty:
@@ -210,6 +242,10 @@ class ThreadCache:
     def put(self, nc: NamedCache, key: bytes, entry: CacheEntry) -> None:
         """Put ``entry`` under ``key``; evict from ``nc`` while the thread holds more than ``max_bytes``."""
         self.size_bytes += nc._put(key, entry)
+        self.make_room(nc)
+
+    def make_room(self, nc: NamedCache) -> None:
+        """Evict from ``nc`` while the thread holds more than ``max_bytes``."""
         while self.size_bytes > self.max_bytes and nc._lru:
             nc.evict()
 

@@ -188,11 +188,10 @@ class CachingKeyValueBytesStore(_CachingLayer):
             self._cache_put(key, value, obj)  # raises: not open
             return
         c = self._pctx
-        entry = CacheEntry(value, True, c.timestamp, c.headers, c.topic, c.partition, c.offset)
-        entry.obj, entry.key_obj = obj, key_obj
-        cache.size_bytes += nc._put(key, entry)  # ThreadCache.put, inlined
+        cache.size_bytes += nc.put_dirty(key, value, obj, key_obj, c.timestamp, c.headers, c.topic, c.partition,
+                                         c.offset)
         if cache.size_bytes > cache.max_bytes:
-            cache.put(nc, key, entry)  # evicts (putting the same entry again changes nothing else)
+            cache.make_room(nc)
 
     def cached_entry(self, key: bytes) -> CacheEntry | None:
         """The cache's entry of ``key`` (now the most recently used), or None: a read as :meth:`get` does it,

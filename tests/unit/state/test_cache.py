@@ -99,6 +99,44 @@ def test_flush_hands_dirty_entries_in_write_order_and_drops_deleted_ones() -> No
     assert len(seen) == 2
 
 
+def test_a_dirty_write_updates_a_cached_entry_as_a_new_entry_would() -> None:
+    flushed: list[tuple[bytes, bytes | None, int, int]] = []
+    cache = ThreadCache(10_000)
+    nc = cache.named_cache("0_0-s", lambda entries: flushed.extend((e.key, e.value, e.timestamp, e.offset)
+                                                                  for e in entries))
+    cache.put(nc, b"x", _entry(b"1", dirty=False))
+    cache.put(nc, b"y", _entry(b"1"))
+    first = nc.peek(b"x")
+    cache.size_bytes += nc.put_dirty(b"x", b"22", 22, "x", 7, EMPTY_HEADERS, "in", 0, 3)
+    entry = nc.peek(b"x")
+    assert entry is first  # updated in place
+    assert (entry.value, entry.obj, entry.key_obj, entry.dirty, entry.timestamp, entry.offset) == (
+        b"22", 22, "x", True, 7, 3)
+    assert [e.key for e in nc.entries()] == [b"y", b"x"]  # now the most recently used
+    assert cache.size_bytes == nc.size_bytes == _size(b"x", b"22") + _size(b"y", b"1")
+    cache.size_bytes += nc.put_dirty(b"z", b"3", 3, "z", 8, EMPTY_HEADERS, "in", 0, 4)  # a new key: a new entry
+    nc.flush()
+    assert flushed == [(b"y", b"1", 0, 0), (b"x", b"22", 7, 3), (b"z", b"3", 8, 4)]  # in the order of the writes
+
+
+def test_a_write_during_a_flush_leaves_the_flushed_entries_as_they_were() -> None:
+    seen: list[tuple[bytes, bytes | None]] = []
+    cache = ThreadCache(10_000)
+
+    def listener(entries: list[CacheEntry]) -> None:  # a downstream processor writing to the same store
+        if not seen:
+            cache.size_bytes += nc.put_dirty(b"b", b"late", NO_OBJECT, NO_OBJECT, 9, EMPTY_HEADERS, "in", 0, 9)
+        seen.extend((e.key, e.value) for e in entries)
+
+    nc = cache.named_cache("0_0-s", listener)
+    cache.put(nc, b"a", _entry(b"1"))
+    cache.put(nc, b"b", _entry(b"2"))
+    nc.flush()
+    assert seen == [(b"a", b"1"), (b"b", b"2")]  # the entries in hand are not changed by the write
+    nc.flush()
+    assert seen[2:] == [(b"b", b"late")]
+
+
 def test_a_task_prefix_flushes_only_that_tasks_caches() -> None:
     seen: list[str] = []
     cache = ThreadCache(10_000)
