@@ -133,12 +133,12 @@ class NamedCache:
         return delta
 
     def put_dirty(
-        self, key: bytes, value: bytes, obj: Any, key_obj: Any, timestamp: int, headers: Any, topic: str | None,
+        self, key: bytes, value: bytes | None, obj: Any, key_obj: Any, timestamp: int, headers: Any, topic: str | None,
         partition: int, offset: int,
     ) -> int:
-        """Write ``value`` (with ``obj`` and ``key_obj`` as :class:`CacheEntry` keeps them) as a dirty entry made
-        by a record with this context; what :meth:`_put` of a new entry does, but an entry already cached is
-        updated in place (an aggregate's write per record: no new entry, no relinking). Returns the size change.
+        """Write ``value`` (None: a delete; ``obj`` and ``key_obj`` as :class:`CacheEntry` keeps them) as a dirty
+        entry made by a record with this context; what :meth:`_put` of a new entry does, but an entry already cached
+        is updated in place (an aggregate's write per record: no new entry, no relinking). Returns the size change.
         """
         lru = self._lru
         entry = lru.get(key)
@@ -154,7 +154,7 @@ class NamedCache:
         dirty = self._dirty
         dirty.pop(key, None)
         dirty[key] = None
-        delta = len(value) - (len(old) if old is not None else 0)
+        delta = (len(value) if value is not None else 0) - (len(old) if old is not None else 0)
         self.size_bytes += delta
         return delta
 

@@ -64,19 +64,17 @@ class _CachingLayer(WrappedStateStore):
         self._send_old = send_old_values
         return self._nc is not None
 
-    def _entry(self, value: bytes | None) -> CacheEntry:
-        c = self._pctx
-        return CacheEntry(value, True, c.timestamp, c.headers, c.topic, c.partition, c.offset)
-
-    def _cache_put(self, key: bytes, value: bytes | None, obj: Any = NO_OBJECT) -> None:
-        nc = self._nc
-        if nc is None or self._cache is None:
+    def _cache_put(self, key: bytes, value: bytes | None, obj: Any = NO_OBJECT, key_obj: Any = NO_OBJECT) -> None:
+        nc, cache = self._nc, self._cache
+        if nc is None or cache is None:
             raise InvalidStateStoreError(
                 f"state store {self.name!r} was written before init() or after close(); the engine opens it"
             )
-        entry = self._entry(value)
-        entry.obj = obj
-        self._cache.put(nc, key, entry)
+        c = self._pctx
+        cache.size_bytes += nc.put_dirty(key, value, obj, key_obj, c.timestamp, c.headers, c.topic, c.partition,
+                                         c.offset)
+        if cache.size_bytes > cache.max_bytes:
+            cache.make_room(nc)
 
     def _flush_entries(self, entries: list[CacheEntry]) -> None:
         c = self._pctx
@@ -183,15 +181,7 @@ class CachingKeyValueBytesStore(_CachingLayer):
     def put_object(self, key: bytes, value: bytes, obj: Any, key_obj: Any = NO_OBJECT) -> None:
         """Cache ``value`` as dirty, keeping ``obj``, the immutable value it was serialized from, beside it (and
         ``key_obj``, the immutable key ``key`` was serialized from, when given)."""
-        nc, cache = self._nc, self._cache  # _cache_put and _entry, inlined: an aggregate's put per record
-        if nc is None or cache is None:
-            self._cache_put(key, value, obj)  # raises: not open
-            return
-        c = self._pctx
-        cache.size_bytes += nc.put_dirty(key, value, obj, key_obj, c.timestamp, c.headers, c.topic, c.partition,
-                                         c.offset)
-        if cache.size_bytes > cache.max_bytes:
-            cache.make_room(nc)
+        self._cache_put(key, value, obj, key_obj)
 
     def cached_entry(self, key: bytes) -> CacheEntry | None:
         """The cache's entry of ``key`` (now the most recently used), or None: a read as :meth:`get` does it,
