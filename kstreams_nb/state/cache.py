@@ -186,11 +186,11 @@ class NamedCache:
         self._dirty.clear()  # before the listener, which may write to this cache again
         for entry in entries:
             entry.dirty = False
-        self._flushing = True
+        flushing, self._flushing = self._flushing, True  # a flush inside the listener leaves the flag set
         try:
             self.listener(entries)
         finally:
-            self._flushing = False
+            self._flushing = flushing
         for key in deleted:
             gone = lru.get(key)
             if gone is not None and not gone.dirty:

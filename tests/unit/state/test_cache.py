@@ -137,6 +137,26 @@ def test_a_write_during_a_flush_leaves_the_flushed_entries_as_they_were() -> Non
     assert seen[2:] == [(b"b", b"late")]
 
 
+def test_a_flush_inside_a_flush_listener_leaves_the_outer_entries_as_they_were() -> None:
+    seen: list[tuple[bytes, bytes | None]] = []
+    cache = ThreadCache(10_000)
+
+    def listener(entries: list[CacheEntry]) -> None:  # writes to its own cache, which flushes again inside
+        if len(entries) == 2:
+            cache.size_bytes += nc.put_dirty(b"c", b"3", NO_OBJECT, NO_OBJECT, 9, EMPTY_HEADERS, "in", 0, 9)
+            nc.flush()  # the nested flush (an eviction would do the same)
+            cache.size_bytes += nc.put_dirty(b"b", b"late", NO_OBJECT, NO_OBJECT, 9, EMPTY_HEADERS, "in", 0, 9)
+        seen.extend((e.key, e.value) for e in entries)
+
+    nc = cache.named_cache("0_0-s", listener)
+    cache.put(nc, b"a", _entry(b"1"))
+    cache.put(nc, b"b", _entry(b"2"))
+    nc.flush()
+    assert seen == [(b"c", b"3"), (b"a", b"1"), (b"b", b"2")]  # the outer entries in hand are unchanged
+    nc.flush()
+    assert seen[3:] == [(b"b", b"late")]
+
+
 def test_a_task_prefix_flushes_only_that_tasks_caches() -> None:
     seen: list[str] = []
     cache = ThreadCache(10_000)
